@@ -1,0 +1,1 @@
+export { createIngestActivities, pointId, type IngestActivities, type IngestDependencies, type EmbedResult } from './ingest';

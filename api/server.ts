@@ -1,0 +1,36 @@
+import { Client, Connection } from '@temporalio/client';
+import closeWithGrace from 'close-with-grace';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../lib/config';
+import { openPlatform, type Platform } from '../lib/platform';
+import { buildApp } from './app';
+
+export async function connectTemporal(address: string, namespace: string): Promise<Client> {
+  return new Client({ connection: await Connection.connect({ address }), namespace });
+}
+
+/** Builds the app over an open platform and listens; the returned close releases the Temporal client. */
+export async function startApi(platform: Platform, temporal: Client): Promise<FastifyInstance> {
+  const app = await buildApp({ platform, temporal, logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+  app.addHook('onClose', async () => temporal.connection.close());
+  await app.listen({ host: platform.config.HTTP_HOST, port: platform.config.HTTP_PORT });
+  return app;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const platform = await openPlatform(config);
+  const app = await startApi(platform, await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE));
+  closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+    if (err) app.log.error({ err }, 'shutting down after error');
+    await app.close();
+    await platform.close();
+  });
+}
+
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

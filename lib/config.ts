@@ -1,0 +1,71 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Where set-up puts what is slow to fetch or build (Temporal CLI, model files); never inside the repo. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.RAG_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'rag-platform');
+}
+
+const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z
+  .object({
+    HTTP_HOST: z.string().default('127.0.0.1'),
+    HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    DATA_DIR: z.string().default('.data'),
+
+    TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().default('default'),
+    TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
+
+    /** Postgres in production; unset means the embedded PGlite database under DATA_DIR. */
+    DATABASE_URL: z.string().url().optional(),
+    VECTOR_STORE: z.enum(['embedded', 'qdrant']).default('embedded'),
+    QDRANT_URL: z.string().url().optional(),
+    QDRANT_API_KEY: z.string().optional(),
+
+    EMBEDDING_PROVIDER: z.enum(['local', 'openai']).default('local'),
+    LOCAL_EMBEDDING_MODEL_DIR: z.string().optional(),
+    EMBEDDING_THREADS: int(2),
+    OPENAI_BASE_URL: z.string().url().default('https://api.openai.com/v1'),
+    OPENAI_API_KEY: z.string().optional(),
+    OPENAI_EMBEDDING_MODEL: z.string().default('text-embedding-3-small'),
+    OPENAI_EMBEDDING_DIMENSIONS: int(1536),
+
+    MAX_UPLOAD_BYTES: int(50 * 1024 * 1024),
+    CHUNK_SIZE_TOKENS: int(200),
+    CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).default(30),
+    EMBED_BATCH_SIZE: int(16),
+    /** How soon a dead worker's activity is retried elsewhere; heartbeats arrive per batch. */
+    ACTIVITY_HEARTBEAT_TIMEOUT_MS: int(30_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.VECTOR_STORE === 'qdrant' && !env.QDRANT_URL) {
+      ctx.addIssue({ code: 'custom', path: ['QDRANT_URL'], message: 'required when VECTOR_STORE=qdrant' });
+    }
+    if (env.EMBEDDING_PROVIDER === 'openai' && !env.OPENAI_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'required when EMBEDDING_PROVIDER=openai' });
+    }
+    if (env.CHUNK_OVERLAP_TOKENS >= env.CHUNK_SIZE_TOKENS) {
+      ctx.addIssue({ code: 'custom', path: ['CHUNK_OVERLAP_TOKENS'], message: 'must be smaller than CHUNK_SIZE_TOKENS' });
+    }
+  });
+
+export type Config = z.infer<typeof envSchema> & { localEmbeddingModelDir: string; cacheDir: string };
+
+/** Parses the environment once at start-up; fails fast naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cacheDir = cacheRoot(env);
+  return {
+    ...parsed.data,
+    DATA_DIR: resolve(parsed.data.DATA_DIR),
+    cacheDir,
+    localEmbeddingModelDir: parsed.data.LOCAL_EMBEDDING_MODEL_DIR ?? join(cacheDir, 'models', 'all-MiniLM-L6-v2'),
+  };
+}

@@ -1,0 +1,49 @@
+/** Types that cross the workflow boundary. Pure: safe in the workflow sandbox. */
+
+export const INGEST_STAGES = ['queued', 'parsing', 'chunking', 'embedding', 'indexing', 'ready', 'failed', 'superseded'] as const;
+export type IngestStage = (typeof INGEST_STAGES)[number];
+
+export const MEDIA_TYPES = ['application/pdf', 'text/markdown', 'text/html', 'text/plain'] as const;
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+/** Identifies one version of one document; every ingest activity takes it. */
+export interface VersionRef {
+  tenantId: string;
+  collection: string;
+  documentId: string;
+  version: number;
+}
+
+export interface ChunkingSettings {
+  chunkSizeTokens: number;
+  chunkOverlapTokens: number;
+}
+
+/** Small by design: the bytes travel through the blob store (claim-check), not the workflow history. */
+export interface IngestDocumentInput extends VersionRef {
+  sha256: string;
+  mediaType: MediaType;
+  /** Physical vector index the points go to. */
+  indexName: string;
+  chunking: ChunkingSettings;
+  /** How long a silent activity may run before Temporal retries it elsewhere (worker death). */
+  heartbeatTimeoutMs: number;
+}
+
+export interface IngestDocumentResult {
+  stage: 'ready' | 'superseded' | 'deleted';
+  pageCount: number;
+  chunkCount: number;
+  activeVersion: number;
+}
+
+export const TASK_QUEUES = {
+  /** Workflows and the I/O-bound activities. */
+  ingest: 'ingest',
+  /** CPU-bound embedding, kept on its own queue so its concurrency matches the model's cores. */
+  embed: 'ingest-embed',
+} as const;
+
+export function ingestWorkflowId(tenantId: string, documentId: string, sha256: string): string {
+  return `ingest/${tenantId}/${documentId}/${sha256.slice(0, 16)}`;
+}

@@ -1,0 +1,323 @@
+import { PlatformError } from '../errors';
+import type { IngestStage, MediaType, VersionRef } from '../ingest/types';
+import type { SqlDatabase, SqlExecutor } from './sql';
+
+const MIGRATIONS: string[] = [
+  `create table if not exists collections (
+     tenant_id text not null,
+     name text not null,
+     embedding_model text not null,
+     dimensions int not null,
+     chunk_size_tokens int not null,
+     chunk_overlap_tokens int not null,
+     generation int not null default 1,
+     created_at timestamptz not null default now(),
+     primary key (tenant_id, name))`,
+  `create table if not exists documents (
+     tenant_id text not null,
+     document_id text not null,
+     collection text not null,
+     latest_version int not null,
+     active_version int,
+     created_at timestamptz not null default now(),
+     updated_at timestamptz not null default now(),
+     primary key (tenant_id, document_id),
+     foreign key (tenant_id, collection) references collections (tenant_id, name))`,
+  `create index if not exists documents_by_collection on documents (tenant_id, collection, document_id)`,
+  `create table if not exists document_versions (
+     tenant_id text not null,
+     document_id text not null,
+     version int not null,
+     sha256 text not null,
+     size_bytes bigint not null,
+     media_type text not null,
+     filename text,
+     title text,
+     metadata jsonb not null default '{}',
+     stage text not null,
+     page_count int,
+     chunk_count int,
+     chunks_embedded int not null default 0,
+     error_code text,
+     error_message text,
+     workflow_id text not null,
+     created_at timestamptz not null default now(),
+     updated_at timestamptz not null default now(),
+     primary key (tenant_id, document_id, version),
+     unique (tenant_id, document_id, sha256),
+     foreign key (tenant_id, document_id) references documents (tenant_id, document_id) on delete cascade)`,
+];
+
+export async function migrate(db: SqlDatabase): Promise<void> {
+  // One transaction so two processes starting together against Postgres cannot interleave.
+  await db.transaction(async (tx) => {
+    await tx.query('create table if not exists schema_migrations (version int primary key)');
+    const applied = new Set((await tx.query<{ version: number }>('select version from schema_migrations')).map((r) => r.version));
+    for (const [index, statement] of MIGRATIONS.entries()) {
+      if (applied.has(index + 1)) continue;
+      await tx.query(statement);
+      await tx.query('insert into schema_migrations (version) values ($1)', [index + 1]);
+    }
+  });
+}
+
+export interface CollectionRecord {
+  tenantId: string;
+  name: string;
+  embeddingModel: string;
+  dimensions: number;
+  chunkSizeTokens: number;
+  chunkOverlapTokens: number;
+  generation: number;
+}
+
+export interface VersionRecord {
+  version: number;
+  sha256: string;
+  sizeBytes: number;
+  mediaType: MediaType;
+  filename: string | null;
+  title: string | null;
+  metadata: Record<string, unknown>;
+  stage: IngestStage;
+  pageCount: number | null;
+  chunkCount: number | null;
+  chunksEmbedded: number;
+  error: { code: string; message: string } | null;
+  workflowId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface DocumentRecord {
+  tenantId: string;
+  documentId: string;
+  collection: string;
+  latestVersion: number;
+  activeVersion: number | null;
+  createdAt: string;
+  updatedAt: string;
+  versions: VersionRecord[];
+}
+
+export interface NewUpload {
+  tenantId: string;
+  collection: CollectionRecord;
+  documentId: string;
+  sha256: string;
+  sizeBytes: number;
+  mediaType: MediaType;
+  filename: string | null;
+  title: string | null;
+  metadata: Record<string, unknown>;
+  workflowId: string;
+}
+
+export interface RegisteredUpload {
+  version: number;
+  workflowId: string;
+  stage: IngestStage;
+  /** Same bytes as an existing version of this document. */
+  duplicate: boolean;
+  /** Whether an ingestion run must be started (new version, or a retry of a failed one). */
+  startRun: boolean;
+}
+
+/** Collections, documents and their versions, in one SQL dialect over Postgres or PGlite. */
+export class MetadataStore {
+  constructor(private readonly db: SqlDatabase) {}
+
+  async ensureCollection(defaults: CollectionRecord): Promise<CollectionRecord> {
+    await this.db.query(
+      `insert into collections (tenant_id, name, embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, generation)
+       values ($1, $2, $3, $4, $5, $6, $7) on conflict (tenant_id, name) do nothing`,
+      [defaults.tenantId, defaults.name, defaults.embeddingModel, defaults.dimensions, defaults.chunkSizeTokens, defaults.chunkOverlapTokens, defaults.generation],
+    );
+    const collection = await this.getCollection(defaults.tenantId, defaults.name);
+    if (!collection) throw new Error(`collection ${defaults.name} vanished after insert`);
+    return collection;
+  }
+
+  async getCollection(tenantId: string, name: string): Promise<CollectionRecord | null> {
+    const [row] = await this.db.query<Record<string, unknown>>('select * from collections where tenant_id = $1 and name = $2', [tenantId, name]);
+    return row ? toCollection(row) : null;
+  }
+
+  /**
+   * Allocates the version for an upload in one transaction: identical bytes map to the version that
+   * already holds them, changed bytes get latest + 1. The row lock on the document serialises
+   * concurrent uploads of the same document.
+   */
+  async registerUpload(upload: NewUpload): Promise<RegisteredUpload> {
+    return this.db.transaction(async (tx) => {
+      const { tenantId, documentId } = upload;
+      await tx.query(
+        `insert into documents (tenant_id, document_id, collection, latest_version) values ($1, $2, $3, 0)
+         on conflict (tenant_id, document_id) do nothing`,
+        [tenantId, documentId, upload.collection.name],
+      );
+      const [doc] = await tx.query<{ collection: string; latest_version: number }>(
+        'select collection, latest_version from documents where tenant_id = $1 and document_id = $2 for update',
+        [tenantId, documentId],
+      );
+      if (!doc) throw new Error('document row missing after insert');
+      if (doc.collection !== upload.collection.name) {
+        throw new PlatformError('document_in_other_collection', `document ${documentId} belongs to collection ${doc.collection}`, 409);
+      }
+      const [existing] = await tx.query<{ version: number; stage: IngestStage; workflow_id: string }>(
+        'select version, stage, workflow_id from document_versions where tenant_id = $1 and document_id = $2 and sha256 = $3',
+        [tenantId, documentId, upload.sha256],
+      );
+      if (existing) {
+        const retry = existing.stage === 'failed';
+        if (retry) await this.updateVersion(tx, { tenantId, documentId, version: existing.version }, { stage: 'queued', error_code: null, error_message: null });
+        // A version still queued may never have reached the orchestrator: starting again is idempotent.
+        const startRun = retry || existing.stage === 'queued';
+        return { version: existing.version, workflowId: existing.workflow_id, stage: retry ? 'queued' : existing.stage, duplicate: true, startRun };
+      }
+      const version = doc.latest_version + 1;
+      await tx.query(
+        `insert into document_versions (tenant_id, document_id, version, sha256, size_bytes, media_type, filename, title, metadata, stage, workflow_id)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10)`,
+        [tenantId, documentId, version, upload.sha256, upload.sizeBytes, upload.mediaType, upload.filename, upload.title, JSON.stringify(upload.metadata), upload.workflowId],
+      );
+      await tx.query('update documents set latest_version = $3, updated_at = now() where tenant_id = $1 and document_id = $2', [tenantId, documentId, version]);
+      return { version, workflowId: upload.workflowId, stage: 'queued', duplicate: false, startRun: true };
+    });
+  }
+
+  /** Returns false when the version no longer exists (its document was deleted meanwhile). */
+  async setStage(ref: VersionRef, stage: IngestStage, counts: { pageCount?: number; chunkCount?: number; chunksEmbedded?: number } = {}): Promise<boolean> {
+    return this.updateVersion(this.db, ref, {
+      stage,
+      ...(counts.pageCount !== undefined && { page_count: counts.pageCount }),
+      ...(counts.chunkCount !== undefined && { chunk_count: counts.chunkCount }),
+      ...(counts.chunksEmbedded !== undefined && { chunks_embedded: counts.chunksEmbedded }),
+    });
+  }
+
+  async markFailed(ref: VersionRef, code: string, message: string): Promise<void> {
+    await this.updateVersion(this.db, ref, { stage: 'failed', error_code: code, error_message: message.slice(0, 2000) });
+  }
+
+  /**
+   * Makes a fully indexed version the active one. Versions only move forward: a slower, older run
+   * finishing after a newer one finds itself superseded. Returns null if the document is gone.
+   */
+  async activateVersion(ref: VersionRef): Promise<{ activeVersion: number; superseded: boolean } | null> {
+    return this.db.transaction(async (tx) => {
+      const [doc] = await tx.query<{ active_version: number | null }>(
+        'select active_version from documents where tenant_id = $1 and document_id = $2 for update',
+        [ref.tenantId, ref.documentId],
+      );
+      const [version] = await tx.query('select 1 from document_versions where tenant_id = $1 and document_id = $2 and version = $3', [ref.tenantId, ref.documentId, ref.version]);
+      if (!doc || !version) return null;
+      const superseded = doc.active_version !== null && doc.active_version > ref.version;
+      const activeVersion = superseded ? (doc.active_version as number) : ref.version;
+      await tx.query('update documents set active_version = $3, updated_at = now() where tenant_id = $1 and document_id = $2', [ref.tenantId, ref.documentId, activeVersion]);
+      await tx.query(
+        `update document_versions set stage = case when version = $3 then 'ready' else 'superseded' end, updated_at = now()
+         where tenant_id = $1 and document_id = $2 and (version = $3 or (version < $3 and stage = 'ready'))`,
+        [ref.tenantId, ref.documentId, activeVersion],
+      );
+      if (superseded) await this.updateVersion(tx, ref, { stage: 'superseded' });
+      return { activeVersion, superseded };
+    });
+  }
+
+  async getDocument(tenantId: string, documentId: string): Promise<DocumentRecord | null> {
+    const [doc] = await this.db.query<Record<string, unknown>>('select * from documents where tenant_id = $1 and document_id = $2', [tenantId, documentId]);
+    if (!doc) return null;
+    const versions = await this.db.query<Record<string, unknown>>(
+      'select * from document_versions where tenant_id = $1 and document_id = $2 order by version desc',
+      [tenantId, documentId],
+    );
+    return toDocument(doc, versions.map(toVersion));
+  }
+
+  /** Keyset-paginated by document id, newest version of each included. */
+  async listDocuments(tenantId: string, collection: string, options: { limit: number; after?: string }): Promise<DocumentRecord[]> {
+    const docs = await this.db.query<Record<string, unknown>>(
+      `select * from documents where tenant_id = $1 and collection = $2 and document_id > $3 order by document_id limit $4`,
+      [tenantId, collection, options.after ?? '', options.limit],
+    );
+    if (docs.length === 0) return [];
+    const versions = await this.db.query<Record<string, unknown>>(
+      `select * from document_versions where tenant_id = $1 and document_id = any($2::text[]) order by version desc`,
+      [tenantId, docs.map((d) => d.document_id)],
+    );
+    return docs.map((doc) => toDocument(doc, versions.filter((v) => v.document_id === doc.document_id).map(toVersion)));
+  }
+
+  /** Removes the document and its versions; returns what was removed so the caller can clean up. */
+  async deleteDocument(tenantId: string, documentId: string): Promise<DocumentRecord | null> {
+    const doc = await this.getDocument(tenantId, documentId);
+    if (!doc) return null;
+    // Versions go with it (on delete cascade), in the same statement.
+    await this.db.query('delete from documents where tenant_id = $1 and document_id = $2', [tenantId, documentId]);
+    return doc;
+  }
+
+  /** Whether any version of any document still references these bytes (blobs are shared by hash). */
+  async isBlobReferenced(sha256: string): Promise<boolean> {
+    const rows = await this.db.query('select 1 from document_versions where sha256 = $1 limit 1', [sha256]);
+    return rows.length > 0;
+  }
+
+  private async updateVersion(executor: SqlExecutor, ref: Pick<VersionRef, 'tenantId' | 'documentId' | 'version'>, fields: Record<string, unknown>): Promise<boolean> {
+    const names = Object.keys(fields);
+    const assignments = names.map((name, i) => `${name} = $${i + 4}`).join(', ');
+    const rows = await executor.query(
+      `update document_versions set ${assignments}, updated_at = now() where tenant_id = $1 and document_id = $2 and version = $3 returning 1`,
+      [ref.tenantId, ref.documentId, ref.version, ...names.map((n) => fields[n])],
+    );
+    return rows.length > 0;
+  }
+}
+
+const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
+
+function toCollection(row: Record<string, unknown>): CollectionRecord {
+  return {
+    tenantId: row.tenant_id as string,
+    name: row.name as string,
+    embeddingModel: row.embedding_model as string,
+    dimensions: row.dimensions as number,
+    chunkSizeTokens: row.chunk_size_tokens as number,
+    chunkOverlapTokens: row.chunk_overlap_tokens as number,
+    generation: row.generation as number,
+  };
+}
+
+function toVersion(row: Record<string, unknown>): VersionRecord {
+  return {
+    version: row.version as number,
+    sha256: row.sha256 as string,
+    sizeBytes: Number(row.size_bytes),
+    mediaType: row.media_type as MediaType,
+    filename: (row.filename as string | null) ?? null,
+    title: (row.title as string | null) ?? null,
+    metadata: (row.metadata as Record<string, unknown>) ?? {},
+    stage: row.stage as IngestStage,
+    pageCount: (row.page_count as number | null) ?? null,
+    chunkCount: (row.chunk_count as number | null) ?? null,
+    chunksEmbedded: row.chunks_embedded as number,
+    error: row.error_code ? { code: row.error_code as string, message: (row.error_message as string) ?? '' } : null,
+    workflowId: row.workflow_id as string,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+function toDocument(row: Record<string, unknown>, versions: VersionRecord[]): DocumentRecord {
+  return {
+    tenantId: row.tenant_id as string,
+    documentId: row.document_id as string,
+    collection: row.collection as string,
+    latestVersion: row.latest_version as number,
+    activeVersion: (row.active_version as number | null) ?? null,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    versions,
+  };
+}

@@ -1,0 +1,31 @@
+import closeWithGrace from 'close-with-grace';
+import { connectTemporal, startApi } from '../api/server';
+import { loadConfig } from '../lib/config';
+import { openPlatform } from '../lib/platform';
+import { createIngestWorkers } from './ingest-worker';
+
+/**
+ * API and workers in one process over one set of stores: the zero-setup default, since the
+ * embedded database and index belong to a single process.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const platform = await openPlatform(config);
+  const workers = await createIngestWorkers(platform, { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+  const running = workers.run();
+  const app = await startApi(platform, await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE));
+  app.log.info(`API on http://${config.HTTP_HOST}:${config.HTTP_PORT} (OpenAPI UI at /docs); Temporal UI at ${config.TEMPORAL_UI_URL}`);
+  closeWithGrace({ delay: 30_000 }, async ({ err }) => {
+    if (err) app.log.error({ err }, 'shutting down after error');
+    await app.close();
+    await workers.shutdown();
+    await running;
+    await platform.close();
+  });
+  await running;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,1 @@
+export { createIngestWorkers, type IngestWorkers } from './ingest-worker';

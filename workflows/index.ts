@@ -1,0 +1,1 @@
+export { ingestDocumentWorkflow, ingestProgressQuery, type IngestProgress } from './ingest-document';
