@@ -73,7 +73,8 @@ function acquireProcessLock(path: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(readFileSync(path, 'utf8'));
-      if (owner && owner !== process.pid && isAlive(owner)) {
+      // Our own pid counts as alive too: this process already has the database open.
+      if (owner && isAlive(owner)) {
         throw new Error(
           `the embedded database in ${path} is in use by process ${owner}; run the API and worker in one process ` +
             '(npm start) or point DATABASE_URL at Postgres',
