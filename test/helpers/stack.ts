@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app';
+import { loadConfig } from '../../lib/config';
+import { openPlatform, type Platform } from '../../lib/platform';
+import { createIngestWorkers } from '../../workers';
+import { startTemporalDevServer } from './temporal';
+
+export interface Stack {
+  env: TestWorkflowEnvironment;
+  platform: Platform;
+  app: FastifyInstance;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole platform in this process over real parts: Temporal dev server, workers, the API
+ * listening on a loopback port, embedded stores in a temporary directory.
+ */
+export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rag-stack-'));
+  const env = await startTemporalDevServer();
+  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, HTTP_PORT: '0', TEMPORAL_ADDRESS: env.address, ...overrides });
+  const platform = await openPlatform(config);
+  const workers = await createIngestWorkers(platform, { address: env.address, namespace: env.namespace ?? 'default' });
+  const running = workers.run();
+  const app = await buildApp({ platform, temporal: env.client });
+  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    env,
+    platform,
+    app,
+    baseUrl,
+    async close() {
+      await app.close();
+      await workers.shutdown();
+      await running;
+      await platform.close();
+      await env.teardown();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A small HTTP client for the API: JSON in, `{ status, body }` out. */
+export function apiClient(baseUrl: string) {
+  const call = async (method: string, path: string, init: { json?: unknown; form?: FormData; raw?: { body: string | Uint8Array; contentType: string } } = {}) => {
+    const headers: Record<string, string> = {};
+    let body: RequestInit['body'];
+    if (init.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(init.json);
+    } else if (init.form) {
+      body = init.form;
+    } else if (init.raw) {
+      headers['content-type'] = init.raw.contentType;
+      body = init.raw.body as RequestInit['body'];
+    }
+    const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: any;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    return { status: response.status, body: parsed };
+  };
+  return {
+    get: (path: string) => call('GET', path),
+    delete: (path: string) => call('DELETE', path),
+    postJson: (path: string, json: unknown) => call('POST', path, { json }),
+    postRaw: (path: string, body: string | Uint8Array, contentType: string) => call('POST', path, { raw: { body, contentType } }),
+    upload: (collection: string, file: { bytes: Uint8Array; filename: string; type: string }, fields: Record<string, string> = {}) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      form.append('file', new Blob([file.bytes], { type: file.type }), file.filename);
+      return call('POST', `/v1/collections/${collection}/documents`, { form });
+    },
+  };
+}
