@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { indexNameOf } from '../../api/services/document-service';
+import { loadConfig } from '../../lib/config';
+import { openPlatform } from '../../lib/platform';
+import { realPdfs } from '../helpers/fixtures';
+import { apiClient } from '../helpers/stack';
+import { startTemporalDevServer, waitFor } from '../helpers/temporal';
+
+const ROOT = resolve(__dirname, '../..');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as { port: number };
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+/**
+ * Kills the all-in-one process (API + worker, the zero-setup deployment) with SIGKILL in the
+ * middle of embedding, starts it again, and checks that ingestion resumes where it stopped and
+ * indexes every chunk exactly once.
+ */
+describe('worker killed during embedding', () => {
+  let env: TestWorkflowEnvironment;
+  let child: ChildProcess | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'rag-crash-'));
+  const logFile = join(dataDir, 'process.log');
+  let childEnv: NodeJS.ProcessEnv;
+
+  const startProcess = () => {
+    const log = openSync(logFile, 'a');
+    child = spawn(process.execPath, ['--import', 'tsx', 'workers/all-in-one.ts'], { cwd: ROOT, env: childEnv, stdio: ['ignore', log, log] });
+    return child;
+  };
+  const exited = (proc: ChildProcess) => new Promise<void>((done) => (proc.exitCode !== null || proc.signalCode !== null ? done() : proc.once('exit', () => done())));
+
+  before(async () => {
+    env = await startTemporalDevServer();
+    childEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: env.address,
+      DATA_DIR: dataDir,
+      HTTP_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      // Small batches and chunks: many heartbeats to die between. A short heartbeat timeout
+      // makes Temporal notice the dead worker in seconds.
+      EMBED_BATCH_SIZE: '4',
+      CHUNK_SIZE_TOKENS: '100',
+      CHUNK_OVERLAP_TOKENS: '10',
+      ACTIVITY_HEARTBEAT_TIMEOUT_MS: '3000',
+    };
+  });
+  after(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+    await env?.teardown();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('resumes after SIGKILL and indexes every chunk exactly once', async () => {
+    const api = apiClient(`http://127.0.0.1:${childEnv.HTTP_PORT}`);
+    const healthy = () => waitFor('the API to answer', () => api.get('/healthz').catch(() => ({ status: 0 })), (r) => r.status === 200, 60_000, 200);
+
+    let proc = startProcess();
+    await healthy();
+    const accepted = await api.upload('papers', { bytes: realPdfs.tracingJit(), filename: 'tracemonkey.pdf', type: 'application/pdf' }, { documentId: 'tracemonkey' });
+    assert.equal(accepted.status, 202);
+
+    const midway = await waitFor(
+      'embedding to be under way',
+      async () => (await api.get('/v1/documents/tracemonkey')).body,
+      (doc) => doc.stage === 'embedding' && doc.versions[0].chunksEmbedded >= 12,
+      120_000,
+      20,
+    );
+    const chunkCount = midway.versions[0].chunkCount as number;
+    assert.ok(midway.versions[0].chunksEmbedded < chunkCount, `killed part-way: ${midway.versions[0].chunksEmbedded}/${chunkCount}`);
+    proc.kill('SIGKILL');
+    await exited(proc);
+
+    proc = startProcess();
+    await healthy();
+    const done = await waitFor('ingestion to finish after the restart', async () => (await api.get('/v1/documents/tracemonkey')).body, (doc) => ['ready', 'failed'].includes(doc.stage), 180_000, 200);
+    assert.equal(done.stage, 'ready', JSON.stringify(done.error));
+    assert.equal(done.chunkCount, chunkCount, 'chunking is deterministic');
+
+    // The embedding activity ran twice and its second attempt skipped the batches already done.
+    const history = await env.client.workflow.getHandle(accepted.body.workflowId).fetchHistory();
+    const events = history.events!;
+    const embedScheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'embedChunks')!;
+    const embedAttempts = events.filter((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(embedScheduled.eventId)).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    assert.ok(embedAttempts.some((attempt) => attempt! >= 2), `attempts ${JSON.stringify(embedAttempts)}`);
+    const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(embedScheduled.eventId));
+    const result = defaultPayloadConverter.fromPayload<{ batches: number; resumedBatches: number }>(completed!.activityTaskCompletedEventAttributes!.result!.payloads![0]!);
+    assert.ok(result.resumedBatches >= 3, `resumed ${result.resumedBatches} of ${result.batches} batches`);
+
+    // Stop the process and read its stores directly: exactly one point per chunk, nothing else.
+    proc.kill('SIGTERM');
+    await exited(proc);
+    const platform = await openPlatform(loadConfig({ ...childEnv }));
+    try {
+      const collection = await platform.metadata.getCollection('default', 'papers');
+      const name = indexNameOf(collection!);
+      assert.equal(await platform.index.count(name, { tenantId: 'default', documentId: 'tracemonkey', version: 1 }), chunkCount);
+      assert.equal(await platform.index.count(name, { tenantId: 'default' }), chunkCount);
+    } finally {
+      await platform.close();
+    }
+  });
+});
