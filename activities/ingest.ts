@@ -50,12 +50,12 @@ export function createIngestActivities(deps: IngestDependencies) {
   }
 
   return {
-    async parseDocument(input: IngestDocumentInput): Promise<{ pageCount: number; characters: number }> {
+    async parseDocument(input: IngestDocumentInput): Promise<{ pageCount: number | null; characters: number }> {
       await enterStage(input, 'parsing');
       const bytes = await blobs.get(blobs.rawKey(input.sha256));
       const parsed = await asActivityFailure(() => parseDocument(bytes, input.mediaType, (page) => heartbeat({ page })));
       await blobs.putJson(`${workPrefix(input)}parsed.json`, parsed);
-      await metadata.setStage(input, 'parsing', { pageCount: parsed.pageCount });
+      if (parsed.pageCount !== null) await metadata.setStage(input, 'parsing', { pageCount: parsed.pageCount });
       return { pageCount: parsed.pageCount, characters: parsed.text.length };
     },
 

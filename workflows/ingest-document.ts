@@ -13,7 +13,7 @@ import { TASK_QUEUES, type IngestDocumentInput, type IngestDocumentResult, type 
 
 export interface IngestProgress {
   stage: IngestStage;
-  pageCount?: number;
+  pageCount?: number | null;
   chunkCount?: number;
 }
 
@@ -52,13 +52,13 @@ export async function ingestDocumentWorkflow(input: IngestDocumentInput): Promis
     await io.indexChunks(input);
     const { activeVersion, superseded } = await io.activateVersion(input);
     progress.stage = superseded ? 'superseded' : 'ready';
-    return { stage: progress.stage as 'ready' | 'superseded', pageCount: progress.pageCount, chunkCount: progress.chunkCount, activeVersion };
+    return { stage: progress.stage as 'ready' | 'superseded', pageCount: progress.pageCount ?? null, chunkCount: progress.chunkCount ?? 0, activeVersion };
   } catch (error) {
     const failure = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
     if (isCancellation(error) || failure?.type === DOCUMENT_DELETED) {
       await CancellationScope.nonCancellable(() => cleanup.discardVersion(input));
       if (isCancellation(error)) throw error;
-      return { stage: 'deleted', pageCount: progress.pageCount ?? 0, chunkCount: progress.chunkCount ?? 0, activeVersion: 0 };
+      return { stage: 'deleted', pageCount: progress.pageCount ?? null, chunkCount: progress.chunkCount ?? 0, activeVersion: 0 };
     }
     const code = failure?.type ?? 'ingest_failed';
     const message = failure?.message ?? (error as Error).message;

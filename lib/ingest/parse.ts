@@ -14,7 +14,8 @@ export interface ParsedDocument {
   text: string;
   /** Offset in `text` where page i + 1 starts; empty for formats without pages. */
   pageOffsets: number[];
-  pageCount: number;
+  /** Null for formats without pages. */
+  pageCount: number | null;
   headings: Heading[];
 }
 
@@ -62,7 +63,7 @@ export async function parseDocument(bytes: Uint8Array, mediaType: MediaType, onP
 function parseText(raw: string, mediaType: Exclude<MediaType, 'application/pdf'>): ParsedDocument {
   if (mediaType === 'text/html') return htmlToText(raw);
   const text = normalizeText(raw);
-  return { text, pageOffsets: [], pageCount: 0, headings: mediaType === 'text/markdown' ? markdownHeadings(text) : [] };
+  return { text, pageOffsets: [], pageCount: null, headings: mediaType === 'text/markdown' ? markdownHeadings(text) : [] };
 }
 
 async function parsePdf(bytes: Uint8Array, onPage?: (page: number, total: number) => void): Promise<ParsedDocument> {
@@ -141,5 +142,5 @@ function htmlToText(html: string): ParsedDocument {
   parser.end();
   // Headings are found after normalisation, which shifts offsets.
   const text = normalizeText(out.replace(/^[ \t]+/gm, ''));
-  return { text, pageOffsets: [], pageCount: 0, headings: markdownHeadings(text) };
+  return { text, pageOffsets: [], pageCount: null, headings: markdownHeadings(text) };
 }

@@ -32,7 +32,7 @@ export interface IngestDocumentInput extends VersionRef {
 
 export interface IngestDocumentResult {
   stage: 'ready' | 'superseded' | 'deleted';
-  pageCount: number;
+  pageCount: number | null;
   chunkCount: number;
   activeVersion: number;
 }

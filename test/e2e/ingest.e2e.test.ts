@@ -116,7 +116,10 @@ describe('ingestion end to end (HTTP → Temporal dev server → worker → inde
     const html = `<!doctype html><html><body><h1>Returns</h1><p>${'Items come back within thirty days for a refund. '.repeat(15)}</p><h2>Sale items</h2><p>${'Sale items get store credit only. '.repeat(15)}</p></body></html>`;
     const htmlUpload = await api.upload('handbook', { bytes: Buffer.from(html), filename: 'returns.html', type: 'text/html' }, { documentId: 'returns' });
     assert.deepEqual([mdUpload.status, htmlUpload.status], [202, 202]);
-    assert.equal((await settled('handbook')).stage, 'ready');
+    const handbook = await settled('handbook');
+    assert.equal(handbook.stage, 'ready');
+    assert.equal(handbook.pageCount, null, 'formats without pages report no page count');
+    assert.equal(handbook.title, 'Handbook');
     assert.equal((await settled('returns')).stage, 'ready');
     const [security] = await search('handbook', 'what to do about a lost laptop', 'handbook');
     assert.deepEqual(security?.payload.headings, ['Employee handbook', 'Security']);
