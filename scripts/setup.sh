@@ -32,7 +32,8 @@ fi
 
 # --- Temporal CLI (dev server + UI) ---------------------------------------------------------------
 TEMPORAL_BIN="$CACHE/bin/temporal"
-if [ ! -x "$TEMPORAL_BIN" ]; then
+# SKIP_TEMPORAL_CLI=1: images that talk to a Temporal server run elsewhere do not need it.
+if [ "${SKIP_TEMPORAL_CLI:-0}" != 1 ] && [ ! -x "$TEMPORAL_BIN" ]; then
   need go "install Go 1.25 or newer (the Temporal CLI is built from source through the Go module proxy)"
   say "building the Temporal CLI $TEMPORAL_CLI_VERSION into $CACHE/bin (about 5 minutes, once)"
   mkdir -p "$CACHE/bin"

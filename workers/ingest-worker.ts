@@ -32,7 +32,8 @@ export async function createIngestWorkers(
     taskQueue: TASK_QUEUES.ingest,
     ...workflowSource,
     activities,
-    maxConcurrentActivityTaskExecutions: 8,
+    // Parsing, chunking and indexing share this thread: more at once only adds memory.
+    maxConcurrentActivityTaskExecutions: 2,
   });
   const embed = await Worker.create({
     connection,

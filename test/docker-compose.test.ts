@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { cacheRoot } from '../lib/config';
+
+const ROOT = resolve(__dirname, '..');
+
+/** Docker Compose v2 as a plugin, standalone, or as scripts/setup.sh builds it into the cache. */
+function composeCommand(): string[] | undefined {
+  const cached = join(cacheRoot(), 'bin', 'docker-compose');
+  if (existsSync(cached)) return [cached];
+  if (spawnSync('docker', ['compose', 'version']).status === 0) return ['docker', 'compose'];
+  if (spawnSync('docker-compose', ['version']).status === 0) return ['docker-compose'];
+  return undefined;
+}
+
+const compose = composeCommand();
+
+describe('docker-compose.yml', { skip: compose ? undefined : 'no Docker Compose found (docker compose, docker-compose, or the one scripts/setup.sh builds)' }, () => {
+  const run = (...args: string[]) => execFileSync(compose![0]!, [...compose!.slice(1), '-f', join(ROOT, 'docker-compose.yml'), ...args], { cwd: ROOT, encoding: 'utf8' });
+
+  it('validates with `docker compose config`', () => {
+    run('config', '--quiet');
+  });
+
+  it('describes the production-shaped stack, every service with a health check', () => {
+    const config = JSON.parse(run('config', '--format', 'json')) as { services: Record<string, any> };
+    assert.deepEqual(Object.keys(config.services).sort(), ['api', 'postgresql', 'qdrant', 'temporal', 'temporal-ui', 'worker']);
+    for (const [name, service] of Object.entries(config.services)) assert.ok(service.healthcheck?.test, `${name} has a health check`);
+    assert.equal(config.services.temporal.environment.DB, 'postgres12', 'Temporal persists to Postgres');
+    for (const name of ['api', 'worker']) {
+      const env = config.services[name].environment;
+      assert.equal(env.VECTOR_STORE, 'qdrant');
+      assert.match(env.DATABASE_URL, /^postgres:\/\/.*@postgresql:5432\//);
+      assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');
+      assert.equal(config.services[name].depends_on.temporal.condition, 'service_healthy');
+    }
+  });
+});
