@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-echo "[test] type-checking"
+echo "[test] type-checking and linting"
 npx --no-install tsc -p .
+npx --no-install eslint .
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 echo "[test] running ${#files[@]} test files"
 exec node --import tsx --test --test-concurrency=1 "$@" "${files[@]}"

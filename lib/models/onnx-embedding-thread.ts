@@ -26,6 +26,10 @@ async function start({ modelDir, threads, maxInputTokens }: EmbeddingThreadOptio
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // No spin-waiting between parallel sections: parsing and indexing share these two cores, and
+    // spinning threads take time from them (measured: 1.70x instead of 1.18x overlap efficiency
+    // with a parser running beside inference, for about 1% when the model runs alone).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
 
   const embed = async (texts: string[]): Promise<{ vectors: Float32Array; dimensions: number }> => {

@@ -1,8 +1,9 @@
 import { PDFDocument } from 'pdf-lib';
 import { chunkDocument } from '../../lib/ingest/chunk';
 import { parseDocument } from '../../lib/ingest/parse';
+import type { Embedder } from '../../lib/models/embedder';
 import { realPdfs } from '../../test/helpers/fixtures';
-import { apiClient, startStack } from '../../test/helpers/stack';
+import { apiClient, startStack, type Stack } from '../../test/helpers/stack';
 import { waitFor } from '../../test/helpers/temporal';
 
 /**
@@ -21,7 +22,15 @@ export async function benchIngest(args: string[]): Promise<void> {
   try {
     const { embedder, config } = stack.platform;
     const api = apiClient(stack.baseUrl);
-    await embedder.embed(['warm-up sentence for the model']);
+    // The same chunks the pipeline will make (chunking is deterministic), for the raw runs.
+    const texts: string[] = [];
+    for (const doc of documents) {
+      const parsed = await parseDocument(doc.bytes, 'application/pdf');
+      const settings = { chunkSizeTokens: Math.min(config.CHUNK_SIZE_TOKENS, embedder.maxInputTokens), chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS };
+      texts.push(...(await chunkDocument(parsed, settings, (t) => embedder.countTokens(t), false)).map((c) => c.text));
+    }
+    await embedder.embed(texts.slice(0, config.EMBED_BATCH_SIZE));
+    const rawBeforeSeconds = await rawEmbedSeconds(texts, embedder, config.EMBED_BATCH_SIZE);
 
     // Pipeline: everything uploaded at once, clock stops when the last document is ready.
     const started = performance.now();
@@ -43,19 +52,12 @@ export async function benchIngest(args: string[]): Promise<void> {
     const failed = statuses.filter((d) => d.stage !== 'ready');
     if (failed.length > 0) throw new Error(`${failed.length} documents failed: ${JSON.stringify(failed[0].error)}`);
     const pipelineChunks = statuses.reduce((sum, d) => sum + d.chunkCount, 0);
+    if (texts.length !== pipelineChunks) throw new Error(`raw runs embed ${texts.length} chunks, the pipeline indexed ${pipelineChunks}`);
+    const activitySeconds = await timeInActivities(stack, statuses.map((d) => d.versions[0].workflowId as string));
 
-    // Raw: the same model, same batch size, on the same chunks, with nothing else around it.
-    const collection = (await stack.platform.metadata.getCollection('default', 'bench'))!;
-    const texts: string[] = [];
-    for (const doc of documents) {
-      const parsed = await parseDocument(doc.bytes, 'application/pdf');
-      const chunks = await chunkDocument(parsed, collection, (t) => embedder.countTokens(t), false);
-      texts.push(...chunks.map((c) => c.text));
-    }
-    if (texts.length !== pipelineChunks) throw new Error(`raw run has ${texts.length} chunks, pipeline indexed ${pipelineChunks}`);
-    const rawStarted = performance.now();
-    for (let i = 0; i < texts.length; i += config.EMBED_BATCH_SIZE) await embedder.embed(texts.slice(i, i + config.EMBED_BATCH_SIZE));
-    const rawSeconds = (performance.now() - rawStarted) / 1000;
+    const rawAfterSeconds = await rawEmbedSeconds(texts, embedder, config.EMBED_BATCH_SIZE);
+    // The faster raw run is the reference: the ratio errs against the pipeline, never for it.
+    const rawSeconds = Math.min(rawBeforeSeconds, rawAfterSeconds);
 
     const result = {
       documents: documents.length,
@@ -64,15 +66,18 @@ export async function benchIngest(args: string[]): Promise<void> {
       pipelineSeconds: round(pipelineSeconds),
       pipelinePagesPerSecond: round(totalPages / pipelineSeconds),
       pipelineChunksPerSecond: round(pipelineChunks / pipelineSeconds),
-      rawEmbedSeconds: round(rawSeconds),
+      rawEmbedSecondsBefore: round(rawBeforeSeconds),
+      rawEmbedSecondsAfter: round(rawAfterSeconds),
       rawChunksPerSecond: round(texts.length / rawSeconds),
       pipelineToRawRatio: round(rawSeconds / pipelineSeconds, 3),
       peakRssMiB: Math.round(peak.stop() / 2 ** 20),
       embedBatchSize: config.EMBED_BATCH_SIZE,
       embeddingThreads: config.EMBEDDING_THREADS,
-      chunkSizeTokens: collection.chunkSizeTokens,
+      chunkSizeTokens: Math.min(config.CHUNK_SIZE_TOKENS, embedder.maxInputTokens),
     };
     console.table(result);
+    console.log('seconds spent in each activity, summed over documents (from the workflow histories):');
+    console.table(activitySeconds);
     console.log(`pipeline keeps ${(result.pipelineToRawRatio * 100).toFixed(1)}% of raw embedding throughput (target: at least 85%)`);
     console.log(JSON.stringify(result));
   } finally {
@@ -99,6 +104,37 @@ async function buildCorpus(targetPages: number): Promise<{ bytes: Uint8Array; pa
     made += size;
   }
   return corpus;
+}
+
+/** Raw model throughput: the same batches, one after another, nothing else running. */
+async function rawEmbedSeconds(texts: string[], embedder: Embedder, batchSize: number): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < texts.length; i += batchSize) await embedder.embed(texts.slice(i, i + batchSize));
+  return (performance.now() - started) / 1000;
+}
+
+/** Sums started→completed time per activity type over the runs' histories. */
+async function timeInActivities(stack: Stack, workflowIds: string[]): Promise<Record<string, number>> {
+  const totals: Record<string, number> = {};
+  for (const workflowId of workflowIds) {
+    const events = (await stack.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const typeOf = new Map<string, string>();
+    const startedAt = new Map<string, number>();
+    const millis = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+    for (const event of events) {
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled) typeOf.set(String(event.eventId), scheduled.activityType!.name!);
+      const started = event.activityTaskStartedEventAttributes;
+      if (started) startedAt.set(String(started.scheduledEventId), millis(event));
+      const completed = event.activityTaskCompletedEventAttributes;
+      if (completed) {
+        const id = String(completed.scheduledEventId);
+        const type = typeOf.get(id) as string;
+        totals[type] = round((totals[type] ?? 0) + (millis(event) - (startedAt.get(id) ?? millis(event))) / 1000);
+      }
+    }
+  }
+  return totals;
 }
 
 function trackPeakRss(): { stop(): number } {

@@ -1,0 +1,39 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { realPdfs } from '../test/helpers/fixtures';
+import { apiClient, startStack } from '../test/helpers/stack';
+import { temporalBinary, waitFor } from '../test/helpers/temporal';
+
+/**
+ * Records workflow histories for the replay test (test/workflows/ingest-document.replay.test.ts).
+ * Run it when a workflow changes on purpose, behind patched(): the old histories stay, new ones join.
+ *   node --import tsx scripts/record-histories.ts <label>
+ */
+async function main(): Promise<void> {
+  const label = process.argv[2] ?? 'v1';
+  const stack = await startStack();
+  try {
+    const api = apiClient(stack.baseUrl);
+    const runs = {
+      ready: await api.postJson('/v1/collections/replay/documents', { text: '# Replay\n\nA short document that becomes ready.', mediaType: 'text/markdown', documentId: 'replay-ready' }),
+      failed: await api.upload('replay', { bytes: realPdfs.corrupt(), filename: 'broken.pdf', type: 'application/pdf' }, { documentId: 'replay-failed' }),
+    };
+    for (const [outcome, response] of Object.entries(runs)) {
+      const handle = stack.env.client.workflow.getHandle(response.body.workflowId);
+      await waitFor(`${outcome} run to close`, () => handle.describe(), (d) => d.status.name !== 'RUNNING', 60_000);
+      const path = join(__dirname, '..', 'test', 'workflows', 'histories', `ingest-${outcome}-${label}.json`);
+      // The CLI writes the canonical JSON history format (what the Temporal UI downloads too).
+      const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', stack.env.address], { encoding: 'utf8' });
+      writeFileSync(path, json.trimEnd() + '\n');
+      console.log(`recorded ${path}`);
+    }
+  } finally {
+    await stack.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
