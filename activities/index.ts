@@ -1,1 +1,2 @@
 export { createIngestActivities, pointId, type IngestActivities, type IngestDependencies, type EmbedResult } from './ingest';
+export { createQueryActivities, type QueryActivities, type QueryDependencies } from './query';

@@ -7,7 +7,9 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Platform } from '../lib/platform';
 import { errorHandler } from './plugins/error-handler';
 import { documentRoutes } from './routes/documents';
+import { queryRoutes } from './routes/query';
 import { DocumentService } from './services/document-service';
+import { QueryService } from './services/query-service';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -53,5 +55,6 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await app.register(documentRoutes, { prefix: '/v1', documents: new DocumentService(platform, temporal), maxUploadBytes: config.MAX_UPLOAD_BYTES });
+  await app.register(queryRoutes, { prefix: '/v1', queries: new QueryService(temporal) });
   return app;
 }

@@ -6,7 +6,7 @@ import { apiClient, startStack } from '../test/helpers/stack';
 import { temporalBinary, waitFor } from '../test/helpers/temporal';
 
 /**
- * Records workflow histories for the replay test (test/workflows/ingest-document.replay.test.ts).
+ * Records workflow histories for the replay test (test/workflows/replay.test.ts).
  * Run it when a workflow changes on purpose, behind patched(): the old histories stay, new ones join.
  *   node --import tsx scripts/record-histories.ts <label>
  */
@@ -19,10 +19,13 @@ async function main(): Promise<void> {
       ready: await api.postJson('/v1/collections/replay/documents', { text: '# Replay\n\nA short document that becomes ready.', mediaType: 'text/markdown', documentId: 'replay-ready' }),
       failed: await api.upload('replay', { bytes: realPdfs.corrupt(), filename: 'broken.pdf', type: 'application/pdf' }, { documentId: 'replay-failed' }),
     };
-    for (const [outcome, response] of Object.entries(runs)) {
+    await waitFor('the ready run', () => stack.env.client.workflow.getHandle(runs.ready.body.workflowId).describe(), (d) => d.status.name !== 'RUNNING', 60_000);
+    const query = await api.postJson('/v1/query', { collection: 'replay', question: 'which document becomes ready?', mode: 'retrieve' });
+    const recorded = { ...runs, retrieve: { body: { workflowId: query.body.traceId as string } } };
+    for (const [outcome, response] of Object.entries(recorded)) {
       const handle = stack.env.client.workflow.getHandle(response.body.workflowId);
       await waitFor(`${outcome} run to close`, () => handle.describe(), (d) => d.status.name !== 'RUNNING', 60_000);
-      const path = join(__dirname, '..', 'test', 'workflows', 'histories', `ingest-${outcome}-${label}.json`);
+      const path = join(__dirname, '..', 'test', 'workflows', 'histories', `${outcome === 'retrieve' ? 'retrieve' : `ingest-${outcome}`}-${label}.json`);
       // The CLI writes the canonical JSON history format (what the Temporal UI downloads too).
       const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', stack.env.address], { encoding: 'utf8' });
       writeFileSync(path, json.trimEnd() + '\n');

@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { connectTemporal, startApi } from '../api/server';
 import { loadConfig } from '../lib/config';
 import { openPlatform } from '../lib/platform';
-import { createIngestWorkers } from './ingest-worker';
+import { createPlatformWorkers } from './platform-workers';
 
 /**
  * API and workers in one process over one set of stores: the zero-setup default, since the
@@ -11,7 +11,7 @@ import { createIngestWorkers } from './ingest-worker';
 async function main(): Promise<void> {
   const config = loadConfig();
   const platform = await openPlatform(config);
-  const workers = await createIngestWorkers(platform, { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+  const workers = await createPlatformWorkers(platform, { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
   const running = workers.run();
   const app = await startApi(platform, await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE));
   app.log.info(`API on http://${config.HTTP_HOST}:${config.HTTP_PORT} (OpenAPI UI at /docs); Temporal UI at ${config.TEMPORAL_UI_URL}`);

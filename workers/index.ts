@@ -1,1 +1,1 @@
-export { createIngestWorkers, type IngestWorkers } from './ingest-worker';
+export { createPlatformWorkers, type PlatformWorkers } from './platform-workers';

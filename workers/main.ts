@@ -1,13 +1,13 @@
 import closeWithGrace from 'close-with-grace';
 import { loadConfig } from '../lib/config';
 import { openPlatform } from '../lib/platform';
-import { createIngestWorkers } from './ingest-worker';
+import { createPlatformWorkers } from './platform-workers';
 
 /** Worker-only process, for deployments where the API runs apart (Postgres + Qdrant). */
 async function main(): Promise<void> {
   const config = loadConfig();
   const platform = await openPlatform(config);
-  const workers = await createIngestWorkers(platform, { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+  const workers = await createPlatformWorkers(platform, { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
   closeWithGrace({ delay: 30_000 }, async () => workers.shutdown());
   await workers.run();
   await platform.close();

@@ -1,1 +1,2 @@
 export { ingestDocumentWorkflow, ingestProgressQuery, type IngestProgress } from './ingest-document';
+export { retrieveWorkflow } from './retrieve';

@@ -5,7 +5,8 @@ import { detectMediaType } from '../../lib/ingest/media-type';
 import { DocumentRejected, decodeUtf8 } from '../../lib/ingest/parse';
 import { ingestWorkflowId, TASK_QUEUES, type IngestDocumentInput } from '../../lib/ingest/types';
 import type { Platform } from '../../lib/platform';
-import type { CollectionRecord, DocumentRecord } from '../../lib/stores/metadata-store';
+import { indexNameOf } from '../../lib/stores/index-name';
+import type { DocumentRecord } from '../../lib/stores/metadata-store';
 import type { ingestDocumentWorkflow } from '../../workflows';
 
 export interface UploadRequest {
@@ -27,11 +28,6 @@ export interface UploadAccepted {
   stage: string;
   duplicate: boolean;
   started: boolean;
-}
-
-/** Physical index of a collection generation; re-indexing adds generations. */
-export function indexNameOf(collection: CollectionRecord): string {
-  return `${collection.tenantId}__${collection.name}__g${collection.generation}`;
 }
 
 /** Same bytes into the same collection without an explicit id land on the same document. */

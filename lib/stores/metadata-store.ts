@@ -235,6 +235,16 @@ export class MetadataStore {
     return toDocument(doc, versions.map(toVersion));
   }
 
+  /** The active version of each of these documents that has one; deleted documents are absent. */
+  async activeVersions(tenantId: string, documentIds: string[]): Promise<Map<string, number>> {
+    if (documentIds.length === 0) return new Map();
+    const rows = await this.db.query<{ document_id: string; active_version: number }>(
+      'select document_id, active_version from documents where tenant_id = $1 and document_id = any($2::text[]) and active_version is not null',
+      [tenantId, documentIds],
+    );
+    return new Map(rows.map((row) => [row.document_id, row.active_version]));
+  }
+
   /** Keyset-paginated by document id, newest version of each included. */
   async listDocuments(tenantId: string, collection: string, options: { limit: number; after?: string }): Promise<DocumentRecord[]> {
     const docs = await this.db.query<Record<string, unknown>>(

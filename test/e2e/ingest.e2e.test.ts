@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { indexNameOf } from '../../api/services/document-service';
+import { indexNameOf } from '../../lib/stores/index-name';
 import type { SearchHit } from '../../lib/stores/vector-index';
 import { encodeQuery } from '../../lib/text/sparse';
 import { passwordProtectedPdf, realPdfs } from '../helpers/fixtures';

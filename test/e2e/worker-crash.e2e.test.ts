@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { indexNameOf } from '../../api/services/document-service';
+import { indexNameOf } from '../../lib/stores/index-name';
 import { loadConfig } from '../../lib/config';
 import { openPlatform } from '../../lib/platform';
 import { realPdfs } from '../helpers/fixtures';

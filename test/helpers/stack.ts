@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
 import { loadConfig } from '../../lib/config';
 import { openPlatform, type Platform } from '../../lib/platform';
-import { createIngestWorkers } from '../../workers';
+import { createPlatformWorkers } from '../../workers';
 import { startTemporalDevServer } from './temporal';
 
 export interface Stack {
@@ -26,7 +26,7 @@ export async function startStack(overrides: Record<string, string> = {}): Promis
   const env = await startTemporalDevServer();
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, HTTP_PORT: '0', TEMPORAL_ADDRESS: env.address, ...overrides });
   const platform = await openPlatform(config);
-  const workers = await createIngestWorkers(platform, { address: env.address, namespace: env.namespace ?? 'default' });
+  const workers = await createPlatformWorkers(platform, { address: env.address, namespace: env.namespace ?? 'default' });
   const running = workers.run();
   const app = await buildApp({ platform, temporal: env.client });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -11,11 +11,11 @@ const HISTORIES = join(__dirname, 'histories');
  * Recorded histories of real runs must replay against today's workflow code: a change that
  * would break runs in flight fails here first (guard such changes with patched()).
  */
-describe('ingestDocumentWorkflow replays recorded histories', () => {
+describe('workflows replay recorded histories', () => {
   const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
 
-  it('has histories of a ready and a failed run', () => {
-    assert.ok(files.some((f) => f.startsWith('ingest-ready')) && files.some((f) => f.startsWith('ingest-failed')), files.join(', '));
+  it('has histories of a ready and a failed ingestion and a retrieval', () => {
+    for (const kind of ['ingest-ready', 'ingest-failed', 'retrieve']) assert.ok(files.some((f) => f.startsWith(kind)), `${kind} in ${files.join(', ')}`);
   });
 
   it('replays every one without nondeterminism', async () => {

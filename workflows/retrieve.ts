@@ -1,0 +1,15 @@
+import { proxyLocalActivities } from '@temporalio/workflow';
+import type { QueryActivities } from '../activities/query';
+import type { RetrieveInput, RetrieveResult } from '../lib/query/types';
+
+/**
+ * `mode: "retrieve"`: ranked chunks without generation. Retrieval is short and on the request's
+ * critical path, so it runs as a local activity: no task-queue round trip, still retried.
+ */
+export async function retrieveWorkflow(input: RetrieveInput): Promise<RetrieveResult> {
+  const { retrieveChunks } = proxyLocalActivities<QueryActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '200 milliseconds', maximumAttempts: 3, nonRetryableErrorTypes: ['collection_not_found'] },
+  });
+  return retrieveChunks(input);
+}
