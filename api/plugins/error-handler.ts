@@ -16,7 +16,7 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
   FST_FIELDS_LIMIT: { status: 413, code: 'too_many_fields' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: DocumentErrorCode.unsupportedMediaType, message: 'send multipart/form-data or application/json' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'malformed_json', message: 'the JSON body is empty' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'malformed_json' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'malformed_json', message: 'the body is not valid JSON' },
   FST_INVALID_MULTIPART_CONTENT_TYPE: { status: 415, code: 'malformed_multipart' },
 };
 
@@ -37,9 +37,6 @@ export const errorHandler = fp(async (app: FastifyInstance) => {
     }
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;
     if (known) return send(known.status, known.code, known.message ?? error.message);
-    if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
-      return send(400, 'malformed_json', 'the body is not valid JSON');
-    }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return send(error.statusCode, 'bad_request', error.message);
     }
