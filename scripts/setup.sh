@@ -41,14 +41,22 @@ if [ "${SKIP_TEMPORAL_CLI:-0}" != 1 ] && [ ! -x "$TEMPORAL_BIN" ]; then
   GOFLAGS=-buildvcs=false GOBIN="$CACHE/bin" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
 fi
 
-# --- Docker Compose (validates docker-compose.yml in the tests) ----------------------------------
+# --- Debian packages the tests use --------------------------------------------------------------
+# Docker Compose validates docker-compose.yml.
 # Machines with Docker have it. Elsewhere Debian's docker-compose is installed when we may (root with
 # apt-get): Compose v2 cannot be `go install`ed (its go.mod has exclude directives). SKIP_COMPOSE=1
 # skips this, and the compose test then says why it skipped.
-if [ "${SKIP_COMPOSE:-0}" != 1 ] && ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1 \
-  && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  say "installing Debian's docker-compose (to validate docker-compose.yml)"
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+# PostgreSQL server: the metadata store's tests also run against real Postgres, the production backend.
+debian_packages=()
+if [ "${SKIP_COMPOSE:-0}" != 1 ] && ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+  debian_packages+=(docker-compose)
+fi
+if [ "${SKIP_POSTGRES:-0}" != 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  debian_packages+=(postgresql)
+fi
+if [ ${#debian_packages[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  say "installing Debian packages for the tests: ${debian_packages[*]}"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debian_packages[@]}" >/dev/null
 fi
 
 # --- local embedding model ------------------------------------------------------------------------

@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PlatformError } from '../../../lib/errors';
 import { MetadataStore, migrate, type CollectionRecord, type NewUpload } from '../../../lib/stores/metadata-store';
-import { openEmbeddedPostgres, type SqlDatabase } from '../../../lib/stores/sql';
+import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from '../../../lib/stores/sql';
+import { postgresBinDir, startTemporaryPostgres } from '../../helpers/postgres';
 
-describe('MetadataStore (embedded Postgres)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'metadata-'));
+/** One behaviour on both SQL backends: the same statements run on PGlite and on PostgreSQL. */
+function metadataStoreSuite(name: string, open: () => Promise<{ db: SqlDatabase; cleanup(): Promise<void> }>, skip?: string) {
+describe(`MetadataStore (${name})`, { skip }, () => {
+  let cleanup: () => Promise<void>;
   let db: SqlDatabase;
   let store: MetadataStore;
   let collection: CollectionRecord;
@@ -17,15 +20,15 @@ describe('MetadataStore (embedded Postgres)', () => {
   });
 
   before(async () => {
-    db = await openEmbeddedPostgres(dir);
+    ({ db, cleanup } = await open());
     await migrate(db);
     await migrate(db); // twice: migrations are idempotent
     store = new MetadataStore(db);
     collection = await store.ensureCollection({ tenantId: 't1', name: 'docs', embeddingModel: 'm', dimensions: 3, chunkSizeTokens: 100, chunkOverlapTokens: 10, generation: 1 });
   });
   after(async () => {
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
+    await db?.close();
+    await cleanup?.();
   });
 
   it('gives changed bytes the next version and identical bytes the same one', async () => {
@@ -81,3 +84,18 @@ describe('MetadataStore (embedded Postgres)', () => {
     assert.equal(await store.activateVersion({ tenantId: 't1', collection: 'docs', documentId: 'd2', version: 4 }), null);
   });
 });
+}
+
+metadataStoreSuite('embedded PGlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'metadata-'));
+  return { db: await openEmbeddedPostgres(dir), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+metadataStoreSuite(
+  'PostgreSQL server',
+  async () => {
+    const server = await startTemporaryPostgres();
+    return { db: await openPostgres(server.url), cleanup: () => server.stop() };
+  },
+  postgresBinDir() ? undefined : 'no PostgreSQL server installed (scripts/setup.sh installs Debian\'s as root)',
+);
