@@ -187,7 +187,8 @@ async function asActivityFailure<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof DocumentRejected) throw ApplicationFailure.nonRetryable(error.message, error.code);
     if (ProviderError.isInstance(error)) {
-      if (!error.retryable) throw ApplicationFailure.nonRetryable(error.message, 'provider_rejected', { status: error.status });
+      // Each kind its own type, so a workflow can route context-window and policy errors elsewhere.
+      if (!error.retryable) throw ApplicationFailure.nonRetryable(error.message, `provider_${error.kind}`, { status: error.status });
       throw ApplicationFailure.create({ message: error.message, type: 'provider_unavailable', nextRetryDelay: error.retryAfterMs });
     }
     throw error;

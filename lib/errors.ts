@@ -19,7 +19,13 @@ export type DocumentErrorCode = (typeof DocumentErrorCode)[keyof typeof Document
 export const DOCUMENT_DELETED = 'document_deleted';
 
 /** Failures that a retry cannot fix: the workflow stops at once and marks the version failed. */
-export const NON_RETRYABLE_INGEST_ERRORS: readonly string[] = [...Object.values(DocumentErrorCode), DOCUMENT_DELETED, 'provider_rejected'];
+export const NON_RETRYABLE_INGEST_ERRORS: readonly string[] = [
+  ...Object.values(DocumentErrorCode),
+  DOCUMENT_DELETED,
+  'provider_rejected',
+  'provider_context_window',
+  'provider_content_policy',
+];
 
 const marker = Symbol.for('rag-platform.PlatformError');
 

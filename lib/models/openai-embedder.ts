@@ -43,7 +43,7 @@ export class OpenAiEmbedder implements Embedder {
       });
     } catch (error) {
       // Network failures and timeouts are worth another attempt.
-      throw new ProviderError(`embeddings request failed: ${(error as Error).message}`, 'openai', true);
+      throw new ProviderError(`embeddings request failed: ${(error as Error).message}`, 'openai', 'retryable');
     }
     const body = await response.text();
     if (!response.ok) throw ProviderError.fromResponse('openai', response.status, body, response.headers.get('retry-after'));
@@ -51,11 +51,11 @@ export class OpenAiEmbedder implements Embedder {
     try {
       parsed = JSON.parse(body) as OpenAiEmbeddingsResponse;
     } catch {
-      throw new ProviderError('embeddings response is not JSON', 'openai', true, response.status);
+      throw new ProviderError('embeddings response is not JSON', 'openai', 'retryable', response.status);
     }
     const vectors = [...parsed.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
     if (vectors.length !== texts.length || vectors.some((v) => v.length !== this.dimensions)) {
-      throw new ProviderError(`embeddings response has ${vectors.length} vectors of the wrong shape`, 'openai', false, response.status);
+      throw new ProviderError(`embeddings response has ${vectors.length} vectors of the wrong shape`, 'openai', 'rejected', response.status);
     }
     return vectors;
   }

@@ -1,17 +1,20 @@
 const marker = Symbol.for('rag-platform.ProviderError');
 
 /**
- * A model provider's failure, classified once where it happens: 408/409/429/5xx and timeouts are
- * retryable (honouring Retry-After), other 4xx are not. The activity turns this into the Temporal
- * failure the workflow acts on.
+ * How a failed model call should be handled, decided once where it happens:
+ * - `retryable`: 408/409/429/5xx, timeouts, broken responses; retry with backoff (honour Retry-After);
+ * - `rejected`: other 4xx; retrying cannot help;
+ * - `context_window` / `content_policy`: this model cannot take this input; route to another candidate.
  */
+export type ProviderErrorKind = 'retryable' | 'rejected' | 'context_window' | 'content_policy';
+
 export class ProviderError extends Error {
   readonly [marker] = true;
 
   constructor(
     message: string,
     readonly provider: string,
-    readonly retryable: boolean,
+    readonly kind: ProviderErrorKind,
     readonly status?: number,
     readonly retryAfterMs?: number,
   ) {
@@ -19,14 +22,28 @@ export class ProviderError extends Error {
     this.name = 'ProviderError';
   }
 
+  get retryable(): boolean {
+    return this.kind === 'retryable';
+  }
+
   static isInstance(error: unknown): error is ProviderError {
     return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
   }
 
   static fromResponse(provider: string, status: number, body: string, retryAfterHeader: string | null): ProviderError {
-    const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
-    return new ProviderError(`${provider} answered ${status}: ${body.slice(0, 500)}`, provider, retryable, status, parseRetryAfter(retryAfterHeader));
+    return new ProviderError(`${provider} answered ${status}: ${body.slice(0, 500)}`, provider, classifyStatus(status, body), status, parseRetryAfter(retryAfterHeader));
   }
+}
+
+/** OpenAI-compatible servers and Anthropic name these errors in the body of a 400 (or 413). */
+const CONTEXT_WINDOW = /context_length_exceeded|maximum context length|context window|prompt is too long|too many tokens/i;
+const CONTENT_POLICY = /content_policy_violation|content_filter|content management policy|safety system/i;
+
+function classifyStatus(status: number, body: string): ProviderErrorKind {
+  if (status === 408 || status === 409 || status === 429 || status >= 500) return 'retryable';
+  if ((status === 400 || status === 413) && CONTEXT_WINDOW.test(body)) return 'context_window';
+  if (status === 400 && CONTENT_POLICY.test(body)) return 'content_policy';
+  return 'rejected';
 }
 
 /** Retry-After is either delta-seconds or an HTTP date. */
