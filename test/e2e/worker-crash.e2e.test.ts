@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,16 +12,9 @@ import { openPlatform } from '../../lib/platform';
 import { realPdfs } from '../helpers/fixtures';
 import { apiClient } from '../helpers/stack';
 import { startTemporalDevServer, waitFor } from '../helpers/temporal';
+import { freePort } from '../helpers/net';
 
 const ROOT = resolve(__dirname, '../..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise((done) => server.close(done));
-  return port;
-}
 
 /**
  * Kills the all-in-one process (API + worker, the zero-setup deployment) with SIGKILL in the
