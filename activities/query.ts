@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Embedder } from '../lib/models/embedder';
-import type { RetrieveInput, RetrieveResult, RetrievedChunk } from '../lib/query/types';
+import { COLLECTION_NOT_FOUND, type RetrieveInput, type RetrieveResult, type RetrievedChunk } from '../lib/query/types';
 import type { MetadataStore } from '../lib/stores/metadata-store';
 import type { VectorIndex } from '../lib/stores/vector-index';
 import { encodeQuery } from '../lib/text/sparse';
@@ -24,7 +24,7 @@ export function createQueryActivities({ metadata, index, embedder }: QueryDepend
      */
     async retrieveChunks(input: RetrieveInput): Promise<RetrieveResult> {
       const collection = await metadata.getCollection(input.tenantId, input.collection);
-      if (!collection) throw ApplicationFailure.nonRetryable(`no collection ${input.collection}`, 'collection_not_found');
+      if (!collection) throw ApplicationFailure.nonRetryable(`no collection ${input.collection}`, COLLECTION_NOT_FOUND);
       const embedStarted = performance.now();
       const [dense] = await embedder.embed([input.question]);
       const searchStarted = performance.now();
@@ -52,11 +52,9 @@ export function createQueryActivities({ metadata, index, embedder }: QueryDepend
           score: hit.score,
         }));
       const finished = performance.now();
-      return { chunks, latencyMs: { embed: round(searchStarted - embedStarted), search: round(finished - searchStarted) } };
+      return { chunks, latencyMs: { embed: searchStarted - embedStarted, search: finished - searchStarted } };
     },
   };
 }
 
 export type QueryActivities = ReturnType<typeof createQueryActivities>;
-
-const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -1,6 +1,6 @@
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { QueryActivities } from '../activities/query';
-import type { RetrieveInput, RetrieveResult } from '../lib/query/types';
+import { COLLECTION_NOT_FOUND, type RetrieveInput, type RetrieveResult } from '../lib/query/types';
 
 /**
  * `mode: "retrieve"`: ranked chunks without generation. Retrieval is short and on the request's
@@ -9,7 +9,7 @@ import type { RetrieveInput, RetrieveResult } from '../lib/query/types';
 export async function retrieveWorkflow(input: RetrieveInput): Promise<RetrieveResult> {
   const { retrieveChunks } = proxyLocalActivities<QueryActivities>({
     startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '200 milliseconds', maximumAttempts: 3, nonRetryableErrorTypes: ['collection_not_found'] },
+    retry: { initialInterval: '200 milliseconds', maximumAttempts: 3, nonRetryableErrorTypes: [COLLECTION_NOT_FOUND] },
   });
   return retrieveChunks(input);
 }

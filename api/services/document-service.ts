@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { DocumentErrorCode, PlatformError } from '../../lib/errors';
+import { defaultChunking } from '../../lib/ingest/chunk';
 import { detectMediaType } from '../../lib/ingest/media-type';
 import { DocumentRejected, decodeUtf8 } from '../../lib/ingest/parse';
 import { ingestWorkflowId, TASK_QUEUES, type IngestDocumentInput } from '../../lib/ingest/types';
@@ -58,8 +59,7 @@ export class DocumentService {
       name: request.collection,
       embeddingModel: embedder.modelId,
       dimensions: embedder.dimensions,
-      chunkSizeTokens: Math.min(config.CHUNK_SIZE_TOKENS, embedder.maxInputTokens),
-      chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
+      ...defaultChunking(config, embedder.maxInputTokens),
       generation: 1,
     });
     if (collection.embeddingModel !== embedder.modelId) {

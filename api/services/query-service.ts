@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { PlatformError } from '../../lib/errors';
-import { QUERY_TASK_QUEUE, type RetrieveInput, type RetrievedChunk } from '../../lib/query/types';
+import { COLLECTION_NOT_FOUND, QUERY_TASK_QUEUE, type RetrieveInput, type RetrievedChunk } from '../../lib/query/types';
 import type { retrieveWorkflow } from '../../workflows';
 
 export interface RetrieveAnswer {
@@ -27,11 +27,11 @@ export class QueryService {
       });
       const total = performance.now() - started;
       const { embed, search } = result.latencyMs;
-      return { chunks: result.chunks, traceId, latencyMs: { embed, search, orchestration: round(total - embed - search), total: round(total) } };
+      return { chunks: result.chunks, traceId, latencyMs: { embed: round(embed), search: round(search), orchestration: round(total - embed - search), total: round(total) } };
     } catch (error) {
       const cause = error instanceof WorkflowFailedError ? error.cause?.cause ?? error.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === 'collection_not_found') {
-        throw new PlatformError('collection_not_found', `no collection ${input.collection}`, 404);
+      if (cause instanceof ApplicationFailure && cause.type === COLLECTION_NOT_FOUND) {
+        throw new PlatformError(COLLECTION_NOT_FOUND, `no collection ${input.collection}`, 404);
       }
       throw error;
     }

@@ -15,6 +15,11 @@ export interface Chunk {
   charEnd: number;
 }
 
+/** A new collection's chunking: the configured size, never beyond what the model reads. */
+export function defaultChunking(config: { CHUNK_SIZE_TOKENS: number; CHUNK_OVERLAP_TOKENS: number }, maxInputTokens: number): ChunkingSettings {
+  return { chunkSizeTokens: Math.min(config.CHUNK_SIZE_TOKENS, maxInputTokens), chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS };
+}
+
 /**
  * Splits on structure first (headings, paragraphs, sentences) with langchain's recursive splitter,
  * measuring length in the embedding model's own tokens, so no chunk is silently truncated.

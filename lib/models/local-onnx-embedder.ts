@@ -18,7 +18,8 @@ export class LocalOnnxEmbedder implements Embedder {
   readonly modelId = 'all-MiniLM-L6-v2-int8';
   readonly dimensions = 384;
   /** sentence-transformers truncates this model at 256 word pieces. */
-  readonly maxInputTokens = 256;
+  static readonly MAX_INPUT_TOKENS = 256;
+  readonly maxInputTokens = LocalOnnxEmbedder.MAX_INPUT_TOKENS;
 
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (vectors: number[][]) => void; reject: (error: Error) => void }>();
@@ -42,7 +43,7 @@ export class LocalOnnxEmbedder implements Embedder {
     env.allowRemoteModels = false;
     env.localModelPath = dirname(modelDir);
     const tokenizer = await AutoTokenizer.from_pretrained(basename(modelDir));
-    const workerData: EmbeddingThreadOptions = { modelDir, threads: options.threads, maxInputTokens: 256 };
+    const workerData: EmbeddingThreadOptions = { modelDir, threads: options.threads, maxInputTokens: LocalOnnxEmbedder.MAX_INPUT_TOKENS };
     const entry = require.resolve('./onnx-embedding-thread');
     // Run from TypeScript source (tsx), a worker thread needs the loader registered in itself.
     const thread = entry.endsWith('.ts')

@@ -1,6 +1,8 @@
 /** Types that cross the query workflow's boundary. Pure: safe in the workflow sandbox. */
+import type { PointFilter } from '../stores/vector-index';
 
-export type MetadataFilterValue = string | number | boolean;
+/** The retrieval failure the API turns into a 404: non-retryable in the workflow. */
+export const COLLECTION_NOT_FOUND = 'collection_not_found';
 
 export interface RetrieveInput {
   tenantId: string;
@@ -8,7 +10,7 @@ export interface RetrieveInput {
   question: string;
   topK: number;
   /** Exact match on document metadata; an array matches any of its values. */
-  filters: Record<string, MetadataFilterValue | MetadataFilterValue[]>;
+  filters: NonNullable<PointFilter['metadata']>;
 }
 
 export interface RetrievedChunk {
@@ -28,6 +30,7 @@ export interface RetrievedChunk {
 
 export interface RetrieveResult {
   chunks: RetrievedChunk[];
+  /** Unrounded; the API rounds once when it builds the response. */
   latencyMs: { embed: number; search: number };
 }
 

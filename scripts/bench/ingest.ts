@@ -1,5 +1,5 @@
 import { PDFDocument } from 'pdf-lib';
-import { chunkDocument } from '../../lib/ingest/chunk';
+import { chunkDocument, defaultChunking } from '../../lib/ingest/chunk';
 import { parseDocument } from '../../lib/ingest/parse';
 import type { Embedder } from '../../lib/models/embedder';
 import { realPdfs } from '../../test/helpers/fixtures';
@@ -23,10 +23,10 @@ export async function benchIngest(args: string[]): Promise<void> {
     const { embedder, config } = stack.platform;
     const api = apiClient(stack.baseUrl);
     // The same chunks the pipeline will make (chunking is deterministic), for the raw runs.
+    const settings = defaultChunking(config, embedder.maxInputTokens);
     const texts: string[] = [];
     for (const doc of documents) {
       const parsed = await parseDocument(doc.bytes, 'application/pdf');
-      const settings = { chunkSizeTokens: Math.min(config.CHUNK_SIZE_TOKENS, embedder.maxInputTokens), chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS };
       texts.push(...(await chunkDocument(parsed, settings, (t) => embedder.countTokens(t), false)).map((c) => c.text));
     }
     await embedder.embed(texts.slice(0, config.EMBED_BATCH_SIZE));
@@ -73,7 +73,7 @@ export async function benchIngest(args: string[]): Promise<void> {
       peakRssMiB: Math.round(peak.stop() / 2 ** 20),
       embedBatchSize: config.EMBED_BATCH_SIZE,
       embeddingThreads: config.EMBEDDING_THREADS,
-      chunkSizeTokens: Math.min(config.CHUNK_SIZE_TOKENS, embedder.maxInputTokens),
+      chunkSizeTokens: settings.chunkSizeTokens,
     };
     console.table(result);
     console.log('seconds spent in each activity, summed over documents (from the workflow histories):');
