@@ -55,6 +55,6 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await app.register(documentRoutes, { prefix: '/v1', documents: new DocumentService(platform, temporal), maxUploadBytes: config.MAX_UPLOAD_BYTES });
-  await app.register(queryRoutes, { prefix: '/v1', queries: new QueryService(temporal) });
+  await app.register(queryRoutes, { prefix: '/v1', queries: new QueryService(temporal, platform.db, { rerankCandidates: config.RERANK_CANDIDATES }) });
   return app;
 }

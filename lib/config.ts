@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { chatModelConfig, type ChatModelConfig } from './models/router';
 
 /** Where set-up puts what is slow to fetch or build (Temporal CLI, model files); never inside the repo. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -33,6 +34,31 @@ const envSchema = z
     OPENAI_EMBEDDING_MODEL: z.string().default('text-embedding-3-small'),
     OPENAI_EMBEDDING_DIMENSIONS: int(1536),
 
+    /** JSON array of chat models (lib/models/router.ts), tried in routing order before the extractive answerer. */
+    CHAT_MODELS: z.string().optional(),
+    /**
+     * `smollm2`: when CHAT_MODELS is unset, route answers to the local SmolLM2-135M first. Off by
+     * default: at 135M parameters it rarely returns a valid cited answer (see README, "Models").
+     */
+    LOCAL_CHAT_MODEL: z.enum(['off', 'smollm2']).default('off'),
+    LOCAL_CHAT_MODEL_PATH: z.string().optional(),
+    ROUTING_POLICY: z.enum(['configured', 'cheapest', 'fastest']).default('configured'),
+    CHAT_MAX_ATTEMPTS: int(3),
+    CHAT_RETRY_INITIAL_MS: int(500),
+    CHAT_RETRY_MAX_DELAY_MS: int(10_000),
+    BREAKER_FAILURE_THRESHOLD: int(3),
+    BREAKER_COOLDOWN_MS: int(30_000),
+    ANSWER_PROMPT_VERSION: z.string().default('v1'),
+
+    RERANKER: z.enum(['local', 'http', 'none']).default('local'),
+    RERANK_URL: z.string().url().optional(),
+    RERANK_API_KEY: z.string().optional(),
+    RERANK_MODEL: z.string().default('rerank-v3.5'),
+    /** Hybrid candidates the reranker sees per question. */
+    RERANK_CANDIDATES: int(20),
+    /** Below this reranker score no chunk is relevant: the answer is "not found" without a model call. */
+    RELEVANCE_FLOOR: z.coerce.number().default(0.3),
+
     MAX_UPLOAD_BYTES: int(50 * 1024 * 1024),
     CHUNK_SIZE_TOKENS: int(200),
     CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).default(30),
@@ -47,12 +73,39 @@ const envSchema = z
     if (env.EMBEDDING_PROVIDER === 'openai' && !env.OPENAI_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['OPENAI_API_KEY'], message: 'required when EMBEDDING_PROVIDER=openai' });
     }
+    if (env.RERANKER === 'http' && !env.RERANK_URL) {
+      ctx.addIssue({ code: 'custom', path: ['RERANK_URL'], message: 'required when RERANKER=http' });
+    }
+    if (env.CHAT_MODELS !== undefined) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(env.CHAT_MODELS);
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['CHAT_MODELS'], message: 'must be a JSON array' });
+        return;
+      }
+      const models = z.array(chatModelConfig).safeParse(parsed);
+      if (!models.success) for (const issue of models.error.issues) ctx.addIssue({ ...issue, path: ['CHAT_MODELS', ...issue.path] } as never);
+    }
     if (env.CHUNK_OVERLAP_TOKENS >= env.CHUNK_SIZE_TOKENS) {
       ctx.addIssue({ code: 'custom', path: ['CHUNK_OVERLAP_TOKENS'], message: 'must be smaller than CHUNK_SIZE_TOKENS' });
     }
   });
 
-export type Config = z.infer<typeof envSchema> & { localEmbeddingModelDir: string; cacheDir: string };
+export type Config = z.infer<typeof envSchema> & { localEmbeddingModelDir: string; cacheDir: string; chatModels: ChatModelConfig[] };
+
+/** SmolLM2-135M-Instruct, as scripts/setup.sh installs it: the zero-setup chat model. */
+function localChatModel(modelPath: string): ChatModelConfig {
+  return chatModelConfig.parse({
+    name: 'local-smollm2',
+    kind: 'local',
+    model: 'SmolLM2-135M-Instruct-Q4_1',
+    modelPath,
+    contextTokens: 4096,
+    maxOutputTokens: 300,
+    typicalLatencyMs: 8000,
+  });
+}
 
 /** Parses the environment once at start-up; fails fast naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -62,10 +115,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
   const cacheDir = cacheRoot(env);
+  const chatModelPath = parsed.data.LOCAL_CHAT_MODEL_PATH ?? join(cacheDir, 'models', 'SmolLM2-135M-Instruct', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+  const chatModels = parsed.data.CHAT_MODELS
+    ? z.array(chatModelConfig).parse(JSON.parse(parsed.data.CHAT_MODELS))
+    : parsed.data.LOCAL_CHAT_MODEL === 'smollm2' ? [localChatModel(chatModelPath)] : [];
   return {
     ...parsed.data,
     DATA_DIR: resolve(parsed.data.DATA_DIR),
     cacheDir,
     localEmbeddingModelDir: parsed.data.LOCAL_EMBEDDING_MODEL_DIR ?? join(cacheDir, 'models', 'all-MiniLM-L6-v2'),
+    chatModels,
   };
 }

@@ -1,5 +1,7 @@
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createIngestActivities, createQueryActivities } from '../activities';
+import { createAnswerActivities, createIngestActivities, createQueryActivities } from '../activities';
+import { ChatGateway } from '../lib/models/chat-gateway';
+import { createReranker } from '../lib/rerank/create-reranker';
 import { TASK_QUEUES } from '../lib/ingest/types';
 import { QUERY_TASK_QUEUE } from '../lib/query/types';
 import type { Platform } from '../lib/platform';
@@ -43,13 +45,29 @@ export async function createPlatformWorkers(
     activities: { embedChunks: activities.embedChunks },
     maxConcurrentActivityTaskExecutions: 1,
   });
+  const { config } = platform;
+  const gateway = ChatGateway.fromConfig(
+    config.chatModels,
+    { maxAttempts: config.CHAT_MAX_ATTEMPTS, initialDelayMs: config.CHAT_RETRY_INITIAL_MS, maxDelayMs: config.CHAT_RETRY_MAX_DELAY_MS },
+    { failureThreshold: config.BREAKER_FAILURE_THRESHOLD, cooldownMs: config.BREAKER_COOLDOWN_MS },
+    process.env,
+    config.EMBEDDING_THREADS,
+  );
   // Queries get their own queue so a burst of ingestion never queues ahead of a user waiting.
   const query = await Worker.create({
     connection,
     namespace: options.namespace,
     taskQueue: QUERY_TASK_QUEUE,
     ...workflowSource,
-    activities: createQueryActivities({ metadata: platform.metadata, index: platform.index, embedder: platform.embedder }),
+    activities: {
+      ...createQueryActivities({ metadata: platform.metadata, index: platform.index, embedder: platform.embedder }),
+      ...createAnswerActivities({
+        gateway,
+        reranker: createReranker(config, platform.embedder),
+        db: platform.db,
+        settings: { promptName: 'grounded-answer', promptVersion: config.ANSWER_PROMPT_VERSION, relevanceFloor: config.RELEVANCE_FLOOR, routingPolicy: config.ROUTING_POLICY },
+      }),
+    },
   });
   const workers = [ingest, embed, query];
   return {
@@ -57,6 +75,7 @@ export async function createPlatformWorkers(
       try {
         await Promise.all(workers.map((worker) => worker.run()));
       } finally {
+        await gateway.close();
         await connection.close();
       }
     },

@@ -1,15 +1,24 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { collectionName, documentMetadata, errorBody } from '../schemas';
-import type { QueryService } from '../services/query-service';
+import type { StreamEvent } from '../../lib/answer/answer-stream';
+import type { ErrorBody } from '../plugins/error-handler';
+import type { Answer, QueryService } from '../services/query-service';
+import { PlatformError } from '../../lib/errors';
 
-const queryBody = z.object({
-  collection: collectionName,
-  question: z.string().trim().min(1, 'question must not be empty').max(4000),
-  filters: documentMetadata.describe('exact match on document metadata; an array matches any of its values'),
-  topK: z.number().int().min(1).max(50).default(8),
-  mode: z.literal('retrieve').describe('"retrieve": ranked chunks without generation (answer mode is not available yet)'),
-});
+const queryBody = z
+  .object({
+    collection: collectionName,
+    question: z.string().trim().min(1, 'question must not be empty').max(4000),
+    filters: documentMetadata.describe('exact match on document metadata; an array matches any of its values'),
+    topK: z.number().int().min(1).max(50).default(8).describe('chunks returned ("retrieve") or shown to the model ("answer")'),
+    mode: z.enum(['answer', 'retrieve']).default('answer').describe('"answer": a grounded, cited answer; "retrieve": ranked chunks without generation'),
+    stream: z
+      .boolean()
+      .default(false)
+      .describe('answer as server-sent events: `delta` {text}, `reset` {reason} (discard the text so far), then `answer` (the JSON response) or `error`'),
+  })
+  .refine((body) => !(body.stream && body.mode === 'retrieve'), { message: 'stream is only available with mode "answer"', path: ['stream'] });
 
 const retrievedChunk = z.object({
   chunkId: z.string(),
@@ -32,21 +41,90 @@ const retrieveResponse = z.object({
   latencyMs: z.object({ embed: z.number(), search: z.number(), orchestration: z.number(), total: z.number() }),
 });
 
+const citation = z.object({
+  documentId: z.string(),
+  version: z.number().int(),
+  chunkId: z.string(),
+  page: z.number().int().nullable(),
+  quote: z.string().describe('text of the chunk (checked to occur in it, ignoring case and spacing)'),
+  score: z.number().describe("the reranker's relevance of the chunk"),
+});
+
+const modelCall = z.object({
+  provider: z.string(),
+  model: z.string(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  costUsd: z.number(),
+  latencyMs: z.number(),
+  outcome: z.enum(['valid', 'invalid_output', 'failed', 'skipped_circuit_open']),
+  error: z.string().optional(),
+});
+
+const answerResponse = z.object({
+  mode: z.literal('answer'),
+  found: z.boolean().describe('false: the documents do not answer the question, and `answer` says so'),
+  answer: z.string(),
+  citations: z.array(citation),
+  model: z.object({ provider: z.string(), model: z.string() }).describe('who answered: a configured model, "extractive", or "none" when nothing relevant was retrieved'),
+  promptVersion: z.string().describe('<name>@<version>#<content hash> of the prompt used'),
+  usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number(), calls: z.array(modelCall) }),
+  fallbacks: z.array(z.string()).describe('candidates passed over, and why'),
+  traceId: z.string().describe('the workflow id of this query: find it in the Temporal UI'),
+  latencyMs: z.object({
+    embed: z.number(),
+    search: z.number(),
+    rerank: z.number(),
+    generate: z.number(),
+    orchestration: z.number(),
+    total: z.number(),
+  }),
+});
+
 export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryService }> = async (app, { queries }) => {
   app.post(
     '/query',
     {
       schema: {
         tags: ['query'],
-        summary: 'Hybrid retrieval (dense + BM25, fused with RRF) over the active version of each document',
+        summary: 'A grounded, cited answer, or ranked chunks: hybrid retrieval (dense + BM25, RRF) over the active version of each document',
         body: queryBody,
-        response: { 200: retrieveResponse, 400: errorBody, 404: errorBody },
+        response: { 200: z.union([answerResponse, retrieveResponse]), 400: errorBody, 404: errorBody, 502: errorBody },
       },
     },
-    async (request) => {
-      const { collection, question, filters, topK } = request.body;
-      const result = await queries.retrieve({ tenantId: request.tenantId, collection, question, filters, topK });
-      return { mode: 'retrieve' as const, ...result };
+    async (request, reply) => {
+      const { collection, question, filters, topK, mode, stream } = request.body;
+      const input = { tenantId: request.tenantId, collection, question, filters, topK };
+      if (mode === 'retrieve') return { mode, ...(await queries.retrieve(input)) };
+      if (!stream) return { mode, ...present(await queries.answer(input)) };
+
+      // Server-sent events: the reply is written here, not by Fastify's serializer.
+      reply.hijack();
+      const out = reply.raw;
+      out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+      const send = (event: string, data: unknown) => out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const closed = new AbortController();
+      out.on('close', () => closed.abort());
+      try {
+        const answer = await queries.streamAnswer(input, {
+          onEvent: (event: StreamEvent) => (event.type === 'delta' ? send('delta', { text: event.text }) : send('reset', { reason: event.reason })),
+          closed: closed.signal,
+        });
+        send('answer', { mode, ...present(answer) });
+      } catch (error) {
+        send('error', streamError(error, String(request.id)));
+        if (!PlatformError.isInstance(error)) request.log.error({ err: error }, 'streamed answer failed');
+      } finally {
+        out.end();
+      }
     },
   );
 };
+
+const present = ({ answeredBy, ...answer }: Answer) => ({ ...answer, model: answeredBy });
+
+/** The error shape of every route; after the headers are sent it travels as an `error` event. */
+function streamError(error: unknown, requestId: string): ErrorBody {
+  if (PlatformError.isInstance(error)) return { error: { code: error.code, message: error.message, requestId } };
+  return { error: { code: 'internal_error', message: 'internal error; quote the request id when reporting it', requestId } };
+}

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { streamChannelFor, type StreamEvent } from '../../lib/answer/answer-stream';
+import type { AnswerInput, AnswerResult } from '../../lib/answer/types';
 import { PlatformError } from '../../lib/errors';
 import { COLLECTION_NOT_FOUND, QUERY_TASK_QUEUE, type RetrieveInput, type RetrievedChunk } from '../../lib/query/types';
-import type { retrieveWorkflow } from '../../workflows';
+import type { SqlDatabase } from '../../lib/stores/sql';
+import type { answerQueryWorkflow, retrieveWorkflow } from '../../workflows';
+import { STREAM_BROKEN } from '../../workflows/answer-query';
 
 export interface RetrieveAnswer {
   chunks: RetrievedChunk[];
@@ -11,31 +15,130 @@ export interface RetrieveAnswer {
   latencyMs: { embed: number; search: number; orchestration: number; total: number };
 }
 
+export interface Answer extends Omit<AnswerResult, 'calls' | 'latencyMs'> {
+  traceId: string;
+  usage: { inputTokens: number; outputTokens: number; costUsd: number; calls: AnswerResult['calls'] };
+  latencyMs: AnswerResult['latencyMs'] & { orchestration: number; total: number };
+}
+
+export type AnswerRequest = Omit<AnswerInput, 'rerankCandidates' | 'streamChannel'>;
+
 export class QueryService {
-  constructor(private readonly temporal: Client) {}
+  constructor(
+    private readonly temporal: Client,
+    private readonly db: SqlDatabase,
+    private readonly settings: { rerankCandidates: number },
+  ) {}
 
   /** Runs the retrieval workflow and waits for it; its workflow id is the trace id. */
   async retrieve(input: RetrieveInput): Promise<RetrieveAnswer> {
-    const traceId = `query/${input.tenantId}/${randomUUID()}`;
+    const traceId = newTraceId(input.tenantId);
     const started = performance.now();
+    const result = await this.run(input, () =>
+      this.temporal.workflow.execute<typeof retrieveWorkflow>('retrieveWorkflow', { ...this.workflowOptions(traceId), args: [input] }),
+    );
+    const total = performance.now() - started;
+    const { embed, search } = result.latencyMs;
+    return { chunks: result.chunks, traceId, latencyMs: { embed: round(embed), search: round(search), orchestration: round(total - embed - search), total: round(total) } };
+  }
+
+  /** Runs the answer workflow and waits for it. */
+  async answer(input: AnswerRequest): Promise<Answer> {
+    const traceId = newTraceId(input.tenantId);
+    const started = performance.now();
+    const handle = await this.start(traceId, { ...input, rerankCandidates: this.settings.rerankCandidates });
+    const result = await this.run(input, () => handle.result());
+    return present(result, traceId, performance.now() - started);
+  }
+
+  /**
+   * Streams an answer: text deltas (and resets, when a reply is replaced) as they are published by
+   * the generating activity, then the complete answer. Subscribes before the workflow starts, so
+   * no event is missed; a client that goes away cancels the run.
+   */
+  async streamAnswer(input: AnswerRequest, events: { onEvent: (event: StreamEvent) => void; closed: AbortSignal }): Promise<Answer> {
+    const traceId = newTraceId(input.tenantId);
+    const started = performance.now();
+    const channel = streamChannelFor(traceId);
+    const ordered = new OrderedEvents(events.onEvent);
+    const unlisten = await this.db.listen(channel, (payload) => ordered.accept(JSON.parse(payload) as StreamEvent));
+    let handle: WorkflowHandle | undefined;
+    const cancel = () => void handle?.cancel().catch(() => undefined);
+    events.closed.addEventListener('abort', cancel, { once: true });
     try {
-      const result = await this.temporal.workflow.execute<typeof retrieveWorkflow>('retrieveWorkflow', {
-        taskQueue: QUERY_TASK_QUEUE,
-        workflowId: traceId,
-        args: [input],
-        workflowExecutionTimeout: '1 minute',
-      });
-      const total = performance.now() - started;
-      const { embed, search } = result.latencyMs;
-      return { chunks: result.chunks, traceId, latencyMs: { embed: round(embed), search: round(search), orchestration: round(total - embed - search), total: round(total) } };
+      handle = await this.start(traceId, { ...input, rerankCandidates: this.settings.rerankCandidates, streamChannel: channel });
+      const result = await this.run(input, () => (handle as WorkflowHandle<typeof answerQueryWorkflow>).result());
+      return present(result, traceId, performance.now() - started);
+    } finally {
+      events.closed.removeEventListener('abort', cancel);
+      await unlisten();
+    }
+  }
+
+  private start(traceId: string, input: AnswerInput) {
+    return this.temporal.workflow.start<typeof answerQueryWorkflow>('answerQueryWorkflow', { ...this.workflowOptions(traceId), args: [input] });
+  }
+
+  private workflowOptions(traceId: string) {
+    return { taskQueue: QUERY_TASK_QUEUE, workflowId: traceId, workflowExecutionTimeout: '5 minutes' } as const;
+  }
+
+  /** Workflow failures the caller caused, as 4xx; everything else stays a 5xx. */
+  private async run<T>(input: { collection: string }, execute: () => Promise<T>): Promise<T> {
+    try {
+      return await execute();
     } catch (error) {
       const cause = error instanceof WorkflowFailedError ? error.cause?.cause ?? error.cause : undefined;
       if (cause instanceof ApplicationFailure && cause.type === COLLECTION_NOT_FOUND) {
         throw new PlatformError(COLLECTION_NOT_FOUND, `no collection ${input.collection}`, 404);
+      }
+      if (cause instanceof ApplicationFailure && cause.type === STREAM_BROKEN) {
+        throw new PlatformError(STREAM_BROKEN, 'the model failed after the answer began streaming; ask again', 502);
       }
       throw error;
     }
   }
 }
 
+/** Notifications can arrive out of order across connections; events are passed on in sequence. */
+class OrderedEvents {
+  private next = 0;
+  private readonly waiting = new Map<number, StreamEvent>();
+
+  constructor(private readonly deliver: (event: StreamEvent) => void) {}
+
+  accept(event: StreamEvent): void {
+    this.waiting.set(event.seq, event);
+    for (let ready = this.waiting.get(this.next); ready; ready = this.waiting.get(this.next)) {
+      this.waiting.delete(this.next++);
+      this.deliver(ready);
+    }
+  }
+}
+
+function present(result: AnswerResult, traceId: string, totalMs: number): Answer {
+  const { calls, latencyMs, ...answer } = result;
+  const stages = latencyMs.embed + latencyMs.search + latencyMs.rerank + latencyMs.generate;
+  return {
+    ...answer,
+    traceId,
+    usage: {
+      inputTokens: sum(calls.map((call) => call.inputTokens)),
+      outputTokens: sum(calls.map((call) => call.outputTokens)),
+      costUsd: sum(calls.map((call) => call.costUsd)),
+      calls,
+    },
+    latencyMs: {
+      embed: round(latencyMs.embed),
+      search: round(latencyMs.search),
+      rerank: round(latencyMs.rerank),
+      generate: round(latencyMs.generate),
+      orchestration: round(totalMs - stages),
+      total: round(totalMs),
+    },
+  };
+}
+
+const newTraceId = (tenantId: string) => `query/${tenantId}/${randomUUID()}`;
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -8,6 +8,13 @@ export interface ChatRequest {
   messages: ChatMessage[];
   maxTokens: number;
   temperature?: number;
+  /**
+   * The JSON shape the answer must have. Providers that can constrain decoding use it (a grammar
+   * for the local model, JSON mode for OpenAI-compatible servers); the caller validates anyway.
+   */
+  jsonSchema?: Record<string, unknown>;
+  /** Receives the answer as it is generated; providers that cannot stream call it once. */
+  onText?: (delta: string) => void;
   signal?: AbortSignal;
 }
 
@@ -24,4 +31,5 @@ export interface ChatProvider {
   readonly name: string;
   readonly model: string;
   chat(request: ChatRequest): Promise<ChatResult>;
+  close?(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { getEncoding, type Tiktoken } from 'js-tiktoken';
 import type { Embedder } from './embedder';
 import { ProviderError } from './provider-error';
+import { joinUrl, postToProvider } from './provider-http';
 
 interface OpenAiEmbeddingsResponse {
   data: { index: number; embedding: number[] }[];
@@ -32,30 +33,18 @@ export class OpenAiEmbedder implements Embedder {
 
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
     if (texts.length === 0) return [];
-    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 60_000);
-    let response: Response;
-    try {
-      response = await fetch(`${this.options.baseUrl.replace(/\/$/, '')}/embeddings`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.apiKey}` },
-        body: JSON.stringify({ model: this.options.model, input: texts, dimensions: this.options.dimensions }),
-        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-      });
-    } catch (error) {
-      // Network failures and timeouts are worth another attempt.
-      throw new ProviderError(`embeddings request failed: ${(error as Error).message}`, 'openai', 'retryable');
-    }
-    const body = await response.text();
-    if (!response.ok) throw ProviderError.fromResponse('openai', response.status, body, response.headers.get('retry-after'));
-    let parsed: OpenAiEmbeddingsResponse;
-    try {
-      parsed = JSON.parse(body) as OpenAiEmbeddingsResponse;
-    } catch {
-      throw new ProviderError('embeddings response is not JSON', 'openai', 'retryable', response.status);
-    }
-    const vectors = [...parsed.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+    const { json, status } = await postToProvider<OpenAiEmbeddingsResponse>({
+      provider: 'openai',
+      url: joinUrl(this.options.baseUrl, '/embeddings'),
+      headers: { authorization: `Bearer ${this.options.apiKey}` },
+      body: { model: this.options.model, input: texts, dimensions: this.options.dimensions },
+      timeoutMs: this.options.timeoutMs ?? 60_000,
+      signal,
+    });
+    if (!Array.isArray(json.data)) throw new ProviderError('embeddings response has no data', 'openai', 'retryable', status);
+    const vectors = [...json.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
     if (vectors.length !== texts.length || vectors.some((v) => v.length !== this.dimensions)) {
-      throw new ProviderError(`embeddings response has ${vectors.length} vectors of the wrong shape`, 'openai', 'rejected', response.status);
+      throw new ProviderError(`embeddings response has ${vectors.length} vectors of the wrong shape`, 'openai', 'rejected', status);
     }
     return vectors;
   }

@@ -4,9 +4,10 @@ const marker = Symbol.for('rag-platform.ProviderError');
  * How a failed model call should be handled, decided once where it happens:
  * - `retryable`: 408/409/429/5xx, timeouts, broken responses; retry with backoff (honour Retry-After);
  * - `rejected`: other 4xx; retrying cannot help;
- * - `context_window` / `content_policy`: this model cannot take this input; route to another candidate.
+ * - `context_window` / `content_policy`: this model cannot take this input; route to another candidate;
+ * - `unavailable`: its circuit breaker is open; skip it without a call.
  */
-export type ProviderErrorKind = 'retryable' | 'rejected' | 'context_window' | 'content_policy';
+export type ProviderErrorKind = 'retryable' | 'rejected' | 'context_window' | 'content_policy' | 'unavailable';
 
 export class ProviderError extends Error {
   readonly [marker] = true;

@@ -10,15 +10,27 @@ export interface SqlExecutor {
 
 export interface SqlDatabase extends SqlExecutor {
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * LISTEN on a channel (a plain identifier); resolves once listening, with the function that
+   * stops. Messages are sent with `SELECT pg_notify(channel, payload)`.
+   */
+  listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+function checkChannel(channel: string): void {
+  if (!CHANNEL.test(channel)) throw new Error(`invalid notification channel ${channel}`);
 }
 
 export async function openPostgres(connectionString: string): Promise<SqlDatabase> {
   const pool = new pg.Pool({ connectionString, max: 10 });
   const run = async <Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]) =>
     (await client.query(sql, params as unknown[])).rows as Row[];
+  const listeners = new PostgresListeners(connectionString);
   return {
     query: (sql, params) => run(pool, sql, params),
+    listen: (channel, onMessage) => listeners.listen(channel, onMessage),
     async transaction(work) {
       const client = await pool.connect();
       try {
@@ -33,8 +45,54 @@ export async function openPostgres(connectionString: string): Promise<SqlDatabas
         client.release();
       }
     },
-    close: () => pool.end(),
+    async close() {
+      await listeners.close();
+      await pool.end();
+    },
   };
+}
+
+/** One connection for every LISTEN of this process, so subscriptions never starve the pool. */
+class PostgresListeners {
+  private client?: Promise<pg.Client>;
+  private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+
+  constructor(private readonly connectionString: string) {}
+
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+    checkChannel(channel);
+    const client = await this.connect();
+    let handlers = this.handlers.get(channel);
+    if (!handlers) {
+      handlers = new Set();
+      this.handlers.set(channel, handlers);
+      await client.query(`LISTEN ${channel}`);
+    }
+    handlers.add(onMessage);
+    return async () => {
+      handlers.delete(onMessage);
+      if (handlers.size === 0 && this.handlers.get(channel) === handlers) {
+        this.handlers.delete(channel);
+        await client.query(`UNLISTEN ${channel}`);
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.client) await (await this.client).end();
+  }
+
+  private connect(): Promise<pg.Client> {
+    this.client ??= (async () => {
+      const client = new pg.Client({ connectionString: this.connectionString });
+      await client.connect();
+      client.on('notification', ({ channel, payload }) => {
+        for (const handler of this.handlers.get(channel) ?? []) handler(payload ?? '');
+      });
+      return client;
+    })();
+    return this.client;
+  }
 }
 
 /**
@@ -52,6 +110,10 @@ export async function openEmbeddedPostgres(dataDir: string): Promise<SqlDatabase
     return {
       query: async (sql, params) => (await db.query(sql, params)).rows as never[],
       transaction: (work) => db.transaction((tx) => work({ query: async (sql, params) => (await tx.query(sql, params)).rows as never[] })),
+      async listen(channel, onMessage) {
+        checkChannel(channel);
+        return db.listen(channel, onMessage);
+      },
       async close() {
         await db.close();
         releaseLock();

@@ -1,0 +1,148 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { AnswerFieldStream, StreamPublisher } from '../lib/answer/answer-stream';
+import { extractiveAnswer } from '../lib/answer/extractive';
+import { MODEL_ANSWER_JSON_SCHEMA, validateModelAnswer } from '../lib/answer/model-answer';
+import type { Citation, GroundedAnswer, ModelCall, RankedChunk } from '../lib/answer/types';
+import type { ChatMessage } from '../lib/models/chat';
+import { GatewayCallFailed, type ChatGateway } from '../lib/models/chat-gateway';
+import { route, type Route, type RoutingPolicy } from '../lib/models/router';
+import { loadPrompt, renderPart } from '../lib/prompts/prompt-registry';
+import type { RetrievedChunk } from '../lib/query/types';
+import type { Reranker } from '../lib/rerank/reranker';
+import type { SqlDatabase } from '../lib/stores/sql';
+
+export interface AnswerDependencies {
+  gateway: ChatGateway;
+  /** `undefined`: hybrid order kept, and no relevance floor. */
+  reranker?: Reranker;
+  db: SqlDatabase;
+  settings: { promptName: string; promptVersion: string; relevanceFloor: number; routingPolicy: RoutingPolicy };
+}
+
+export interface GenerateInput {
+  candidate: string;
+  question: string;
+  chunks: RankedChunk[];
+  /** Set on the one repair attempt: the rejected reply and why it was rejected. */
+  repair?: { reply: string; issues: string[] };
+  streamChannel?: string;
+}
+
+export type GenerateOutcome =
+  | { status: 'valid'; answer: GroundedAnswer; calls: ModelCall[] }
+  | { status: 'invalid'; reply: string; issues: string[]; calls: ModelCall[] };
+
+/** Details of a candidate's failure, for the workflow's accounting and its streaming rule. */
+export interface CandidateFailure {
+  calls: ModelCall[];
+  textStarted: boolean;
+}
+
+/** Roughly four characters per token: good enough to route by context window, never for billing. */
+const estimateTokens = (text: string) => Math.ceil(text.length / 4);
+
+export function createAnswerActivities({ gateway, reranker, db, settings }: AnswerDependencies) {
+  const prompt = () => loadPrompt(settings.promptName, settings.promptVersion);
+
+  const renderMessages = (question: string, chunks: RankedChunk[]): ChatMessage[] => {
+    const template = prompt();
+    const sources = chunks.map((chunk, i) => `[${i + 1}] ${chunk.title ? `(${chunk.title}) ` : ''}${chunk.text}`).join('\n\n');
+    return [
+      { role: 'system', content: renderPart(template, 'system', {}) },
+      { role: 'user', content: renderPart(template, 'user', { sources, question }) },
+    ];
+  };
+
+  return {
+    /**
+     * Rescores the hybrid candidates with the reranker and keeps the best `keep` above the
+     * relevance floor; none left means the documents do not answer the question.
+     */
+    async rerankChunks(input: { question: string; chunks: RetrievedChunk[]; keep: number }): Promise<{ chunks: RankedChunk[]; latencyMs: number }> {
+      const started = performance.now();
+      if (!reranker) return { chunks: input.chunks.slice(0, input.keep).map((chunk) => ({ ...chunk, relevance: chunk.score })), latencyMs: 0 };
+      const scores = await reranker.rerank(input.question, input.chunks, Context.current().cancellationSignal);
+      const ranked = input.chunks
+        .map((chunk, i) => ({ ...chunk, relevance: scores[i] ?? Number.NEGATIVE_INFINITY }))
+        .filter((chunk) => chunk.relevance >= settings.relevanceFloor)
+        .sort((a, b) => b.relevance - a.relevance)
+        .slice(0, input.keep);
+      return { chunks: ranked, latencyMs: performance.now() - started };
+    },
+
+    /** The candidates for this answer, in order, and the prompt version that will be used. */
+    async routeAnswer(input: { question: string; chunks: RankedChunk[] }): Promise<Route & { promptVersion: string }> {
+      const tokens = estimateTokens(renderMessages(input.question, input.chunks).map((message) => message.content).join('\n'));
+      const template = prompt();
+      return { ...route(gateway.configs(), 'answer', tokens, settings.routingPolicy), promptVersion: `${template.id}#${template.contentHash}` };
+    },
+
+    /** One candidate's answer (or its one repair), validated against the chunks it was shown. */
+    async generateAnswer(input: GenerateInput): Promise<GenerateOutcome> {
+      const context = Context.current();
+      const messages = renderMessages(input.question, input.chunks);
+      if (input.repair) {
+        messages.push(
+          { role: 'assistant', content: input.repair.reply },
+          { role: 'user', content: renderPart(prompt(), 'repair', { issues: input.repair.issues.join('; ') }) },
+        );
+      }
+      const publisher = input.streamChannel ? new StreamPublisher(db, input.streamChannel) : undefined;
+      const answerText = new AnswerFieldStream();
+      if (publisher && input.repair) publisher.reset('the previous reply failed validation');
+      try {
+        const { result, calls } = await gateway.call(
+          input.candidate,
+          {
+            messages,
+            maxTokens: 400,
+            jsonSchema: MODEL_ANSWER_JSON_SCHEMA,
+            signal: context.cancellationSignal,
+            onText: publisher && ((delta) => {
+              const text = answerText.push(delta);
+              if (text) publisher.delta(text);
+            }),
+          },
+          { sleep: (ms) => context.sleep(ms), onAttempt: (attempt) => context.heartbeat({ attempt }) },
+        );
+        await publisher?.flush();
+        const validation = validateModelAnswer(result.text, input.chunks);
+        if (!validation.ok) {
+          const last = calls.at(-1);
+          if (last) last.outcome = 'invalid_output';
+          return { status: 'invalid', reply: result.text, issues: validation.issues, calls };
+        }
+        const { found, answer, citations } = validation.answer;
+        return {
+          status: 'valid',
+          answer: found
+            ? { found, answer, citations: citations.map(({ source, quote }) => citationOf(input.chunks[source - 1] as RankedChunk, quote)) }
+            : { found: false, answer: '', citations: [] },
+          calls,
+        };
+      } catch (error) {
+        if (!(error instanceof GatewayCallFailed)) throw error;
+        const details: CandidateFailure = { calls: error.calls, textStarted: error.textStarted };
+        throw ApplicationFailure.create({ message: error.message, type: error.error.kind, nonRetryable: true, details: [details] });
+      }
+    },
+
+    /** The no-LLM answerer: verbatim sentences of the top chunks, or "not found". */
+    async answerExtractively(input: { question: string; chunks: RankedChunk[]; streamChannel?: string }): Promise<GroundedAnswer> {
+      const answer = extractiveAnswer(input.question, input.chunks);
+      if (input.streamChannel) {
+        const publisher = new StreamPublisher(db, input.streamChannel);
+        publisher.reset('answered by the extractive answerer');
+        publisher.delta(answer.answer);
+        await publisher.flush();
+      }
+      return answer;
+    },
+  };
+}
+
+function citationOf(chunk: RankedChunk, quote: string): Citation {
+  return { documentId: chunk.documentId, version: chunk.version, chunkId: chunk.chunkId, page: chunk.pageStart, quote, score: chunk.relevance };
+}
+
+export type AnswerActivities = ReturnType<typeof createAnswerActivities>;

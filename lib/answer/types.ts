@@ -1,0 +1,54 @@
+/** Types that cross the answer workflow's boundary. Pure: safe in the workflow sandbox. */
+import type { RetrieveInput, RetrievedChunk } from '../query/types';
+
+export const NOT_FOUND_ANSWER = 'Not found in the documents.';
+
+export interface Citation {
+  documentId: string;
+  version: number;
+  chunkId: string;
+  page: number | null;
+  /** Verbatim text of the chunk (checked), as the model or the extractive answerer quoted it. */
+  quote: string;
+  score: number;
+}
+
+/** One model call as accounting sees it, failed calls included. */
+export interface ModelCall {
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  latencyMs: number;
+  outcome: 'valid' | 'invalid_output' | 'failed' | 'skipped_circuit_open';
+  error?: string;
+}
+
+export interface GroundedAnswer {
+  found: boolean;
+  answer: string;
+  citations: Citation[];
+}
+
+export interface RankedChunk extends RetrievedChunk {
+  /** The reranker's relevance, comparable to the configured floor. */
+  relevance: number;
+}
+
+export interface AnswerInput extends RetrieveInput {
+  /** Hybrid candidates handed to the reranker; the best `topK` above the relevance floor remain. */
+  rerankCandidates: number;
+  /** Set when the API streams: the activity publishes text deltas on this channel. */
+  streamChannel?: string;
+}
+
+export interface AnswerResult extends GroundedAnswer {
+  /** Who produced the answer: a provider name, `extractive`, or `none` when retrieval found nothing relevant. */
+  answeredBy: { provider: string; model: string };
+  promptVersion: string;
+  calls: ModelCall[];
+  /** Why earlier candidates were passed over, in order. */
+  fallbacks: string[];
+  latencyMs: { embed: number; search: number; rerank: number; generate: number };
+}

@@ -1,0 +1,133 @@
+import type { ModelCall } from '../answer/types';
+import { AnthropicChatProvider } from './anthropic-chat';
+import type { ChatProvider, ChatRequest, ChatResult } from './chat';
+import { CircuitBreaker } from './circuit-breaker';
+import { LocalLlamaChatProvider } from './local-llama-chat';
+import { OpenAiChatProvider } from './openai-chat';
+import { ProviderError } from './provider-error';
+import { costUsd, type ChatModelConfig } from './router';
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  initialDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the provider is given up for this call. */
+  maxDelayMs: number;
+}
+
+export interface GatewayCallOptions {
+  /** Cancellable wait between attempts (the activity's own sleep). */
+  sleep: (ms: number) => Promise<void>;
+  /** Called before each attempt, so long waits still heartbeat. */
+  onAttempt?: (attempt: number) => void;
+}
+
+/** A provider that failed for this call, with every attempt accounted for. */
+export class GatewayCallFailed extends Error {
+  constructor(
+    readonly error: ProviderError,
+    readonly calls: ModelCall[],
+    /** Text already reached the caller: no other candidate may take over now. */
+    readonly textStarted: boolean,
+  ) {
+    super(error.message);
+    this.name = 'GatewayCallFailed';
+  }
+}
+
+/**
+ * The configured chat providers behind one call: per-provider circuit breakers, the one retry loop
+ * (retryable errors back off exponentially, at least as long as Retry-After asks), and a record of
+ * every attempt's tokens, cost and latency. Never switches provider: that is the workflow's walk.
+ */
+export class ChatGateway {
+  private readonly breakers = new Map<string, CircuitBreaker>();
+
+  constructor(
+    private readonly models: Map<string, { config: ChatModelConfig; provider: ChatProvider }>,
+    private readonly retry: RetryPolicy,
+    breaker: { failureThreshold: number; cooldownMs: number },
+    now: () => number = Date.now,
+  ) {
+    for (const name of models.keys()) this.breakers.set(name, new CircuitBreaker(breaker, now));
+  }
+
+  static fromConfig(configs: ChatModelConfig[], retry: RetryPolicy, breaker: { failureThreshold: number; cooldownMs: number }, env: NodeJS.ProcessEnv, threads: number): ChatGateway {
+    return new ChatGateway(new Map(configs.map((config) => [config.name, { config, provider: createProvider(config, env, threads) }])), retry, breaker);
+  }
+
+  configs(): ChatModelConfig[] {
+    return [...this.models.values()].map((model) => model.config);
+  }
+
+  breakerState(name: string) {
+    return this.breakers.get(name)?.state;
+  }
+
+  async call(name: string, request: ChatRequest, options: GatewayCallOptions): Promise<{ result: ChatResult; calls: ModelCall[] }> {
+    const entry = this.models.get(name);
+    const breaker = this.breakers.get(name);
+    if (!entry || !breaker) throw new GatewayCallFailed(new ProviderError(`no chat model named ${name}`, name, 'rejected'), [], false);
+    const { config, provider } = entry;
+    const calls: ModelCall[] = [];
+    let textStarted = false;
+    const guarded: ChatRequest = {
+      ...request,
+      maxTokens: Math.min(request.maxTokens, config.maxOutputTokens),
+      onText: request.onText && ((delta) => ((textStarted = true), request.onText?.(delta))),
+    };
+    for (let attempt = 1; ; attempt++) {
+      if (!breaker.tryAcquire()) {
+        calls.push(skippedCall(config));
+        throw new GatewayCallFailed(new ProviderError(`${name}: circuit open`, name, 'unavailable'), calls, textStarted);
+      }
+      options.onAttempt?.(attempt);
+      const started = performance.now();
+      try {
+        const result = await provider.chat(guarded);
+        breaker.recordSuccess();
+        const { inputTokens, outputTokens } = result.usage;
+        calls.push({ provider: name, model: result.model, inputTokens, outputTokens, costUsd: costUsd(config, inputTokens, outputTokens), latencyMs: result.latencyMs, outcome: 'valid' });
+        return { result, calls };
+      } catch (thrown) {
+        const error = ProviderError.isInstance(thrown) ? thrown : new ProviderError(`${name} failed: ${(thrown as Error).message}`, name, 'retryable');
+        calls.push({ ...skippedCall(config), latencyMs: Math.round(performance.now() - started), outcome: 'failed', error: `${error.kind}: ${error.message.slice(0, 300)}` });
+        // Only the provider's own trouble counts against it: a request it cannot take is not an outage.
+        if (error.retryable) breaker.recordFailure();
+        else breaker.recordSuccess();
+        const delay = Math.max(this.retry.initialDelayMs * 2 ** (attempt - 1), error.retryAfterMs ?? 0);
+        if (!error.retryable || textStarted || attempt >= this.retry.maxAttempts || delay > this.retry.maxDelayMs) {
+          throw new GatewayCallFailed(error, calls, textStarted);
+        }
+        await options.sleep(delay);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.models.values()].map(({ provider }) => provider.close?.()));
+  }
+}
+
+const skippedCall = (config: ChatModelConfig): ModelCall => ({
+  provider: config.name,
+  model: config.model,
+  inputTokens: 0,
+  outputTokens: 0,
+  costUsd: 0,
+  latencyMs: 0,
+  outcome: 'skipped_circuit_open',
+});
+
+function createProvider(config: ChatModelConfig, env: NodeJS.ProcessEnv, threads: number): ChatProvider {
+  const apiKey = config.apiKeyEnv ? env[config.apiKeyEnv] ?? '' : '';
+  const common = { name: config.name, model: config.model, timeoutMs: config.timeoutMs };
+  switch (config.kind) {
+    case 'openai':
+      return new OpenAiChatProvider({ ...common, baseUrl: config.baseUrl ?? 'https://api.openai.com/v1', apiKey });
+    case 'anthropic':
+      return new AnthropicChatProvider({ ...common, baseUrl: config.baseUrl ?? 'https://api.anthropic.com', apiKey });
+    case 'local':
+      if (!config.modelPath) throw new Error(`chat model ${config.name}: a local model needs modelPath`);
+      return new LocalLlamaChatProvider({ name: config.name, model: config.model, modelPath: config.modelPath, contextTokens: config.contextTokens, threads });
+  }
+}

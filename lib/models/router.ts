@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * Chat model candidates as configured (CHAT_MODELS, JSON). API keys are never in this config: each
+ * entry names the environment variable that holds its key.
+ */
+export const chatModelConfig = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/),
+  kind: z.enum(['openai', 'anthropic', 'local']),
+  model: z.string().min(1),
+  baseUrl: z.string().url().optional(),
+  apiKeyEnv: z.string().optional(),
+  modelPath: z.string().optional(),
+  tasks: z.array(z.enum(['answer'])).default(['answer']),
+  contextTokens: z.number().int().positive(),
+  maxOutputTokens: z.number().int().positive().default(400),
+  costPerMillionInputUsd: z.number().min(0).default(0),
+  costPerMillionOutputUsd: z.number().min(0).default(0),
+  typicalLatencyMs: z.number().int().min(0).default(1000),
+  timeoutMs: z.number().int().positive().default(30_000),
+});
+export type ChatModelConfig = z.infer<typeof chatModelConfig>;
+
+export type RoutingPolicy = 'configured' | 'cheapest' | 'fastest';
+export type Task = ChatModelConfig['tasks'][number];
+
+export interface Route {
+  /** Candidate names in the order the workflow tries them. */
+  candidates: string[];
+  /** Candidates left out, and why. */
+  skipped: string[];
+}
+
+/**
+ * Orders the candidates able to take a task of about `inputTokens`: those whose context window is
+ * too small are left out, the rest ordered as configured, by estimated cost, or by typical latency.
+ */
+export function route(models: ChatModelConfig[], task: Task, inputTokens: number, policy: RoutingPolicy): Route {
+  const able = models.filter((model) => model.tasks.includes(task));
+  const fitting = able.filter((model) => model.contextTokens >= inputTokens + model.maxOutputTokens);
+  const skipped = able
+    .filter((model) => !fitting.includes(model))
+    .map((model) => `${model.name}: about ${inputTokens} input tokens exceed its context window of ${model.contextTokens}`);
+  const cost = (model: ChatModelConfig) =>
+    inputTokens * model.costPerMillionInputUsd + model.maxOutputTokens * model.costPerMillionOutputUsd;
+  const ordered =
+    policy === 'cheapest' ? [...fitting].sort((a, b) => cost(a) - cost(b))
+    : policy === 'fastest' ? [...fitting].sort((a, b) => a.typicalLatencyMs - b.typicalLatencyMs)
+    : fitting;
+  return { candidates: ordered.map((model) => model.name), skipped };
+}
+
+export function costUsd(model: Pick<ChatModelConfig, 'costPerMillionInputUsd' | 'costPerMillionOutputUsd'>, inputTokens: number, outputTokens: number): number {
+  return (inputTokens * model.costPerMillionInputUsd + outputTokens * model.costPerMillionOutputUsd) / 1_000_000;
+}

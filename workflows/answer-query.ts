@@ -1,0 +1,93 @@
+import { ActivityFailure, ApplicationFailure, proxyLocalActivities, proxyActivities } from '@temporalio/workflow';
+import type { AnswerActivities, CandidateFailure, GenerateOutcome } from '../activities/answer';
+import type { QueryActivities } from '../activities/query';
+import { NOT_FOUND_ANSWER, type AnswerInput, type AnswerResult, type GroundedAnswer, type ModelCall } from '../lib/answer/types';
+import { COLLECTION_NOT_FOUND } from '../lib/query/types';
+
+/** Raised when a streamed answer's provider fails after its first token: no one may take over then. */
+export const STREAM_BROKEN = 'stream_broken';
+
+const { retrieveChunks } = proxyLocalActivities<QueryActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumAttempts: 3, nonRetryableErrorTypes: [COLLECTION_NOT_FOUND] },
+});
+const { rerankChunks, routeAnswer, answerExtractively } = proxyLocalActivities<AnswerActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumAttempts: 3 },
+});
+// The activity is the only retry loop for model calls (it honours Retry-After and feeds the
+// circuit breakers); the SDK never retries it. Failing over is this workflow's walk.
+const { generateAnswer } = proxyActivities<AnswerActivities>({
+  startToCloseTimeout: '3 minutes',
+  retry: { maximumAttempts: 1 },
+});
+
+/**
+ * `mode: "answer"`: retrieve → rerank → for each routed candidate, generate and validate (one
+ * repair per candidate) → else the extractive answer. Never returns an uncited claim: an answer
+ * is either validated against the chunks it cites, or "not found in the documents".
+ */
+export async function answerQueryWorkflow(input: AnswerInput): Promise<AnswerResult> {
+  const retrieved = await retrieveChunks({ ...input, topK: Math.max(input.topK, input.rerankCandidates) });
+  const reranked = await rerankChunks({ question: input.question, chunks: retrieved.chunks, keep: input.topK });
+  const latencyMs = { ...retrieved.latencyMs, rerank: reranked.latencyMs, generate: 0 };
+  const chunks = reranked.chunks;
+  const calls: ModelCall[] = [];
+  const fallbacks: string[] = [];
+  const plan = await routeAnswer({ question: input.question, chunks });
+  const result = (answer: GroundedAnswer, answeredBy: AnswerResult['answeredBy']): AnswerResult => ({
+    ...(answer.found ? answer : { found: false, answer: NOT_FOUND_ANSWER, citations: [] }),
+    answeredBy,
+    promptVersion: plan.promptVersion,
+    calls,
+    fallbacks,
+    latencyMs,
+  });
+  if (chunks.length === 0) return result({ found: false, answer: NOT_FOUND_ANSWER, citations: [] }, { provider: 'none', model: 'none' });
+
+  fallbacks.push(...plan.skipped);
+  const generateStarted = Date.now();
+  for (const candidate of plan.candidates) {
+    let outcome: GenerateOutcome | undefined;
+    for (const repair of [undefined, 'repair'] as const) {
+      try {
+        outcome = await generateAnswer({
+          candidate,
+          question: input.question,
+          chunks,
+          repair: repair && outcome?.status === 'invalid' ? { reply: outcome.reply, issues: outcome.issues } : undefined,
+          streamChannel: input.streamChannel,
+        });
+      } catch (error) {
+        const failure = candidateFailure(error);
+        calls.push(...failure.calls);
+        if (failure.textStarted) {
+          throw ApplicationFailure.nonRetryable(`${candidate} failed after streaming began: ${failure.reason}`, STREAM_BROKEN, { calls });
+        }
+        fallbacks.push(`${candidate}: ${failure.reason}`);
+        outcome = undefined;
+        break;
+      }
+      calls.push(...outcome.calls);
+      if (outcome.status === 'valid') {
+        latencyMs.generate = Date.now() - generateStarted;
+        const last = outcome.calls.at(-1);
+        return result(outcome.answer, { provider: candidate, model: last?.model ?? candidate });
+      }
+      fallbacks.push(`${candidate}${repair ? ' (repair)' : ''}: invalid output: ${outcome.issues.slice(0, 3).join('; ')}`);
+    }
+  }
+  const extractive = await answerExtractively({ question: input.question, chunks, streamChannel: input.streamChannel });
+  latencyMs.generate = Date.now() - generateStarted;
+  return result(extractive, { provider: 'extractive', model: 'extractive' });
+}
+
+function candidateFailure(error: unknown): CandidateFailure & { reason: string } {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as CandidateFailure | undefined;
+    return { calls: details?.calls ?? [], textStarted: details?.textStarted ?? false, reason: `${cause.type ?? 'error'}: ${cause.message}` };
+  }
+  // Timeouts and worker loss: nothing was accounted by the activity, and nothing is known to have streamed.
+  return { calls: [], textStarted: false, reason: (error as Error).message };
+}
