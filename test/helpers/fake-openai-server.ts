@@ -5,11 +5,14 @@ export type Behaviour =
   | { reply: string }
   | { status: number; body: unknown; headers?: Record<string, string> }
   | { malformed: true }
-  | { hang: true };
+  | { hang: true }
+  /** Streams this many pieces of the normal reply, then drops the connection. */
+  | { breakStreamAfter: number };
 
 /**
- * A real HTTP server on loopback that speaks the OpenAI chat-completions API and misbehaves on
- * command: the one fake allowed, at the edge of the world, to prove classification and failover.
+ * A real HTTP server on loopback that speaks the OpenAI chat-completions API (JSON or streamed as
+ * server-sent events) and Anthropic's Messages API, and misbehaves on command: the one fake
+ * allowed, at the edge of the world, to prove classification and failover.
  */
 export class FakeOpenAiServer {
   readonly requests: { path: string; body: any }[] = [];
@@ -17,6 +20,9 @@ export class FakeOpenAiServer {
   private readonly hanging = new Set<ServerResponse>();
   private server!: Server;
   url = '';
+
+  /** `answer` writes the reply for requests without a queued behaviour (default "ok"). */
+  constructor(private readonly answer: (body: any) => string = () => 'ok') {}
 
   /** Behaviours for the next requests, in order; afterwards requests succeed. */
   next(...behaviours: Behaviour[]): void {
@@ -32,6 +38,7 @@ export class FakeOpenAiServer {
 
   async stop(): Promise<void> {
     for (const response of this.hanging) response.destroy();
+    this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }
 
@@ -40,7 +47,7 @@ export class FakeOpenAiServer {
     for await (const chunk of request) raw += chunk;
     const body = raw ? JSON.parse(raw) : undefined;
     this.requests.push({ path: request.url ?? '', body });
-    const behaviour = this.queue.shift() ?? { reply: 'ok' };
+    const behaviour = this.queue.shift() ?? { reply: this.answer(body) };
     if ('hang' in behaviour) {
       this.hanging.add(response);
       return;
@@ -53,12 +60,49 @@ export class FakeOpenAiServer {
       response.writeHead(behaviour.status, { 'content-type': 'application/json', ...behaviour.headers }).end(JSON.stringify(behaviour.body));
       return;
     }
+    const reply = 'reply' in behaviour ? behaviour.reply : this.answer(body);
+    if (request.url?.endsWith('/messages')) {
+      response.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ model: body?.model, content: [{ type: 'text', text: reply }], usage: { input_tokens: 12, output_tokens: 3 } }),
+      );
+      return;
+    }
+    if (body?.stream) {
+      this.stream(response, body.model, reply, 'breakStreamAfter' in behaviour ? behaviour.breakStreamAfter : undefined);
+      return;
+    }
     response.writeHead(200, { 'content-type': 'application/json' }).end(
       JSON.stringify({
         model: body?.model ?? 'fake-model',
-        choices: [{ index: 0, message: { role: 'assistant', content: behaviour.reply }, finish_reason: 'stop' }],
+        choices: [{ index: 0, message: { role: 'assistant', content: reply }, finish_reason: 'stop' }],
         usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
       }),
     );
   }
+
+  private stream(response: ServerResponse, model: string, reply: string, breakAfter: number | undefined): void {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    const pieces = reply.match(/.{1,8}/gs) ?? [];
+    const event = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
+    const sent = pieces.slice(0, breakAfter ?? pieces.length);
+    for (const piece of sent) event({ model, choices: [{ index: 0, delta: { content: piece } }] });
+    if (breakAfter !== undefined) {
+      // Let the pieces reach the client first: the break must come mid-stream, not before it.
+      setTimeout(() => response.destroy(), 50);
+      return;
+    }
+    event({ model, choices: [], usage: { prompt_tokens: 12, completion_tokens: pieces.length } });
+    response.end('data: [DONE]\n\n');
+  }
+}
+
+/**
+ * Replies as a good model would to the grounded-answer prompt: quotes the first sentence of
+ * source 1 and answers with it.
+ */
+export function groundedReply(body: any): string {
+  const prompt: string = (body?.messages ?? []).filter((message: any) => message.role === 'user').at(0)?.content ?? '';
+  const source = /\[1\] (?:\([^)]*\) )?([\s\S]*?)(?:\n\n\[2\]|\n\nQuestion:)/.exec(prompt)?.[1] ?? '';
+  const sentence = (/^[\s\S]*?[.!?](?=\s|$)/.exec(source.replace(/^#.*\n+/, ''))?.[0] ?? source).trim();
+  return JSON.stringify({ found: true, citations: [{ source: 1, quote: sentence }], answer: sentence });
 }

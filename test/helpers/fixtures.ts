@@ -58,3 +58,19 @@ function wrap(text: string, width: number): string[] {
   if (line) lines.push(line);
   return lines;
 }
+
+/** Three short policies, each with a team in its metadata: the question set of the query tests. */
+export const POLICIES = {
+  refunds: {
+    team: 'support',
+    text: '# Refund policy\n\nCustomers may return any item within thirty days of delivery for a full refund to the original payment method. Sale items can be exchanged but are not refunded in cash; they receive store credit. Refunds are processed within five business days after the warehouse receives the parcel.',
+  },
+  travel: {
+    team: 'hr',
+    text: '# Travel policy\n\nEmployees book flights through the travel portal. Economy class applies to trips under six hours; business class needs approval from a director. Hotel costs are reimbursed up to the city rate published by finance, and receipts must be uploaded within a month.',
+  },
+  security: {
+    team: 'it',
+    text: '# Security policy\n\nPasswords are rotated every ninety days and must not be reused. A lost or stolen laptop is reported to the IT service desk immediately, day or night, so the device can be wiped remotely. Never share one-time codes with anyone.',
+  },
+};

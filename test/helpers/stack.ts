@@ -7,7 +7,8 @@ import { buildApp } from '../../api/app';
 import { loadConfig } from '../../lib/config';
 import { openPlatform, type Platform } from '../../lib/platform';
 import { createPlatformWorkers } from '../../workers';
-import { startTemporalDevServer } from './temporal';
+import { POLICIES } from './fixtures';
+import { startTemporalDevServer, waitFor } from './temporal';
 
 export interface Stack {
   env: TestWorkflowEnvironment;
@@ -82,4 +83,30 @@ export function apiClient(baseUrl: string) {
       return call('POST', `/v1/collections/${collection}/documents`, { form });
     },
   };
+}
+
+/** Uploads the policies fixture into `collection` and waits until every one is ready. */
+export async function ingestPolicies(api: ReturnType<typeof apiClient>, collection = 'policies'): Promise<void> {
+  for (const [id, policy] of Object.entries(POLICIES)) {
+    const response = await api.postJson(`/v1/collections/${collection}/documents`, { text: policy.text, mediaType: 'text/markdown', documentId: id, metadata: { team: policy.team } });
+    if (response.status !== 202) throw new Error(`upload of ${id} answered ${response.status}: ${JSON.stringify(response.body)}`);
+  }
+  for (const id of Object.keys(POLICIES)) {
+    await waitFor(`${id} ready`, async () => (await api.get(`/v1/documents/${id}`)).body, (doc) => doc.stage === 'ready');
+  }
+}
+
+/** POSTs a streamed query and collects its server-sent events in order. */
+export async function streamQuery(baseUrl: string, body: unknown): Promise<{ status: number; contentType: string | null; events: { event: string; data: any }[] }> {
+  const response = await fetch(`${baseUrl}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...(body as object), stream: true }) });
+  const text = await response.text();
+  const events = text
+    .split('\n\n')
+    .filter((block) => block.trim() !== '')
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+      const data = /^data: (.*)$/m.exec(block)?.[1] ?? '';
+      return { event, data: JSON.parse(data) };
+    });
+  return { status: response.status, contentType: response.headers.get('content-type'), events };
 }
