@@ -6,8 +6,8 @@ export type Behaviour =
   | { status: number; body: unknown; headers?: Record<string, string> }
   | { malformed: true }
   | { hang: true }
-  /** Streams this many pieces of the normal reply, then drops the connection. */
-  | { breakStreamAfter: number };
+  /** Streams the normal reply but for its last `breakStreamBeforeEnd` pieces, then drops the connection. */
+  | { breakStreamBeforeEnd: number };
 
 /**
  * A real HTTP server on loopback that speaks the OpenAI chat-completions API (JSON or streamed as
@@ -68,7 +68,7 @@ export class FakeOpenAiServer {
       return;
     }
     if (body?.stream) {
-      this.stream(response, body.model, reply, 'breakStreamAfter' in behaviour ? behaviour.breakStreamAfter : undefined);
+      this.stream(response, body.model, reply, 'breakStreamBeforeEnd' in behaviour ? behaviour.breakStreamBeforeEnd : undefined);
       return;
     }
     response.writeHead(200, { 'content-type': 'application/json' }).end(
@@ -80,13 +80,13 @@ export class FakeOpenAiServer {
     );
   }
 
-  private stream(response: ServerResponse, model: string, reply: string, breakAfter: number | undefined): void {
+  private stream(response: ServerResponse, model: string, reply: string, breakBeforeEnd: number | undefined): void {
     response.writeHead(200, { 'content-type': 'text/event-stream' });
     const pieces = reply.match(/.{1,8}/gs) ?? [];
     const event = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
-    const sent = pieces.slice(0, breakAfter ?? pieces.length);
+    const sent = pieces.slice(0, pieces.length - (breakBeforeEnd ?? 0));
     for (const piece of sent) event({ model, choices: [{ index: 0, delta: { content: piece } }] });
-    if (breakAfter !== undefined) {
+    if (breakBeforeEnd !== undefined) {
       // Let the pieces reach the client first: the break must come mid-stream, not before it.
       setTimeout(() => response.destroy(), 50);
       return;

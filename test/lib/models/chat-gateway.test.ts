@@ -58,7 +58,7 @@ describe('ChatGateway against a real misbehaving HTTP server', () => {
 
   it('does not retry a stream that broke after text reached the caller', async () => {
     const before = server.requests.length;
-    server.next({ breakStreamAfter: 1 });
+    server.next({ breakStreamBeforeEnd: 0 });
     const seen: string[] = [];
     const broken = await failure(gateway.call('fake', { ...request, onText: (delta) => seen.push(delta) }, options));
     assert.equal(broken.textStarted, true);

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { FakeOpenAiServer, groundedReply } from '../helpers/fake-openai-server';
+import { apiClient, ingestPolicies, startStack, streamQuery, type Stack } from '../helpers/stack';
+
+const BREAKER_COOLDOWN_MS = 2000;
+
+/**
+ * Failover through HTTP: two OpenAI-compatible candidates, each a real loopback server that
+ * answers like a good model (quoting its first source) unless told to misbehave.
+ */
+describe('model failover end to end', () => {
+  let stack: Stack;
+  let api: ReturnType<typeof apiClient>;
+  let primary: FakeOpenAiServer;
+  let secondary: FakeOpenAiServer;
+  const question = 'How many days do I have to send back something I bought?';
+  const ask = (extra: Record<string, unknown> = {}) => api.postJson('/v1/query', { collection: 'policies', question, topK: 3, ...extra });
+  const requestsTo = (server: FakeOpenAiServer, action: () => Promise<unknown>) => async () => {
+    const before = server.requests.length;
+    await action();
+    return server.requests.length - before;
+  };
+
+  before(async () => {
+    primary = await new FakeOpenAiServer(groundedReply).start();
+    secondary = await new FakeOpenAiServer(groundedReply).start();
+    const model = (name: string, server: FakeOpenAiServer) => ({
+      name,
+      kind: 'openai',
+      model: `${name}-model`,
+      baseUrl: server.url,
+      apiKeyEnv: 'FAKE_PROVIDER_KEY',
+      contextTokens: 16_000,
+      costPerMillionInputUsd: 1,
+      costPerMillionOutputUsd: 4,
+      timeoutMs: 800,
+    });
+    stack = await startStack({
+      CHAT_MODELS: JSON.stringify([model('primary', primary), model('secondary', secondary)]),
+      CHAT_RETRY_INITIAL_MS: '50',
+      BREAKER_FAILURE_THRESHOLD: '3',
+      BREAKER_COOLDOWN_MS: String(BREAKER_COOLDOWN_MS),
+    });
+    api = apiClient(stack.baseUrl);
+    await ingestPolicies(api);
+  });
+  after(async () => {
+    await stack?.close();
+    await primary?.stop();
+    await secondary?.stop();
+  });
+
+  it('answers from the first candidate, with a validated citation and its tokens and cost', async () => {
+    const response = await ask();
+    assert.equal(response.status, 200, JSON.stringify(response.body));
+    assert.deepEqual(response.body.model, { provider: 'primary', model: 'primary-model' });
+    assert.equal(response.body.found, true);
+    assert.match(response.body.citations[0].quote, /thirty days/);
+    assert.deepEqual(response.body.usage.calls.map((c: any) => c.outcome), ['valid']);
+    assert.equal(response.body.usage.inputTokens, 12);
+    assert.equal(response.body.usage.costUsd, (12 * 1 + 3 * 4) / 1e6);
+    const sent = primary.requests.at(-1)?.body;
+    assert.equal(sent.messages[0].role, 'system');
+    assert.match(sent.messages[1].content, /Question: How many days/);
+  });
+
+  it('waits out a 429 for its Retry-After and retries malformed replies on the same candidate', async () => {
+    primary.next({ status: 429, body: { error: { message: 'slow down' } }, headers: { 'retry-after': '1' } }, { malformed: true });
+    const started = performance.now();
+    const response = await ask();
+    assert.ok(performance.now() - started >= 1000, 'Retry-After was honoured');
+    assert.equal(response.body.model.provider, 'primary');
+    assert.deepEqual(response.body.usage.calls.map((c: any) => c.outcome), ['failed', 'failed', 'valid']);
+  });
+
+  it('never retries a 400, and moves a context-window error to the next candidate at once', async () => {
+    for (const behaviour of [
+      { status: 400, body: { error: { message: 'unknown parameter' } } },
+      { status: 400, body: { error: { code: 'context_length_exceeded', message: "This model's maximum context length is 4096 tokens" } } },
+    ]) {
+      primary.next(behaviour);
+      let response: any;
+      const primaryRequests = await requestsTo(primary, async () => (response = await ask()))();
+      assert.equal(primaryRequests, 1, 'one request, no retry');
+      assert.equal(response.body.model.provider, 'secondary', JSON.stringify(response.body));
+      assert.match(response.body.fallbacks[0], /^primary: (rejected|context_window)/);
+    }
+  });
+
+  it('gives invalid output one repair, then moves on', async () => {
+    const bad = JSON.stringify({ found: true, citations: [{ source: 1, quote: 'returns are free forever, no questions asked' }], answer: 'Forever.' });
+    primary.next({ reply: bad }, { reply: bad });
+    const response = await ask();
+    assert.equal(response.body.model.provider, 'secondary');
+    const repair = primary.requests.at(-1)?.body.messages;
+    assert.equal(repair.at(-2).content, bad, 'the rejected reply is shown back');
+    assert.match(repair.at(-1).content, /quote does not occur in source 1/);
+    assert.deepEqual(response.body.usage.calls.map((c: any) => `${c.provider}:${c.outcome}`), ['primary:invalid_output', 'primary:invalid_output', 'secondary:valid']);
+  });
+
+  it('falls back past a hanging provider, opens its breaker, skips it while open and closes it after a good probe', async () => {
+    primary.next({ hang: true }, { hang: true }, { hang: true });
+    const timedOut = await ask();
+    assert.equal(timedOut.body.model.provider, 'secondary');
+    assert.deepEqual(timedOut.body.usage.calls.filter((c: any) => c.provider === 'primary').map((c: any) => c.outcome), ['failed', 'failed', 'failed']);
+
+    const skipped = await requestsTo(primary, async () => {
+      const response = await ask();
+      assert.equal(response.body.model.provider, 'secondary');
+      assert.equal(response.body.usage.calls[0].outcome, 'skipped_circuit_open');
+    })();
+    assert.equal(skipped, 0, 'an open breaker sends nothing');
+
+    await new Promise((resolve) => setTimeout(resolve, BREAKER_COOLDOWN_MS + 100));
+    const probe = await ask();
+    assert.equal(probe.body.model.provider, 'primary', 'the half-open probe succeeded');
+    assert.equal((await ask()).body.model.provider, 'primary', 'closed again');
+  });
+
+  it('streams from the next candidate when the first fails before its first token', async () => {
+    primary.next({ status: 400, body: { error: { message: 'no streaming for you' } } });
+    const streamed = await streamQuery(stack.baseUrl, { collection: 'policies', question, topK: 3 });
+    const final = streamed.events.at(-1);
+    assert.equal(final?.event, 'answer');
+    assert.equal(final?.data.model.provider, 'secondary');
+    assert.ok(secondary.requests.at(-1)?.body.stream, 'the secondary was asked to stream');
+    const text = streamed.events.filter((e) => e.event === 'delta').map((e) => e.data.text).join('');
+    assert.equal(text, final?.data.answer);
+  });
+
+  it('does not fall back once text has streamed: the stream ends with an error', async () => {
+    primary.next({ breakStreamBeforeEnd: 2 });
+    const secondaryRequests = await requestsTo(secondary, async () => {
+      const streamed = await streamQuery(stack.baseUrl, { collection: 'policies', question, topK: 3 });
+      const names = streamed.events.map((e) => e.event);
+      assert.ok(names.includes('delta'), names.join(','));
+      assert.equal(streamed.events.at(-1)?.event, 'error');
+      assert.equal(streamed.events.at(-1)?.data.error.code, 'stream_broken');
+    })();
+    assert.equal(secondaryRequests, 0);
+  });
+});
