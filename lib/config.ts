@@ -55,7 +55,7 @@ const envSchema = z
     RERANK_API_KEY: z.string().optional(),
     RERANK_MODEL: z.string().default('rerank-v3.5'),
     /** Hybrid candidates the reranker sees per question. */
-    RERANK_CANDIDATES: int(20),
+    RERANK_CANDIDATES: int(10),
     /** Below this reranker score no chunk is relevant: the answer is "not found" without a model call. */
     RELEVANCE_FLOOR: z.coerce.number().default(0.3),
 

@@ -1,8 +1,10 @@
 import { benchIngest } from './ingest';
+import { benchQuery } from './query';
 
 /** `npm run bench -- <name> [--options]`; each benchmark prints its figures and a JSON line. */
 const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   ingest: benchIngest,
+  query: benchQuery,
 };
 
 const [name, ...args] = process.argv.slice(2);

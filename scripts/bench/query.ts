@@ -1,0 +1,112 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { chunkDocument, defaultChunking } from '../../lib/ingest/chunk';
+import { parseDocument } from '../../lib/ingest/parse';
+import { indexNameOf } from '../../lib/stores/index-name';
+import type { IndexPoint } from '../../lib/stores/vector-index';
+import { encodeDocument } from '../../lib/text/sparse';
+import { apiClient, startStack } from '../../test/helpers/stack';
+import { waitFor } from '../../test/helpers/temporal';
+
+const TENANT = 'default';
+const COLLECTION = 'bench';
+
+/**
+ * Query latency on a collection of at least 10,000 chunks: p50/p95 per stage and end to end for
+ * `retrieve` and `answer` (zero-setup configuration: local reranker, extractive answerer), the
+ * platform's own overhead (end to end minus model time: question embedding, reranking,
+ * generation) and, separately, Temporal's orchestration cost.
+ *
+ * Corpus: the Fastify reference docs, chunked and embedded once with the real model, then
+ * registered as `--copies` separate documents (same vectors per copy), so the index holds
+ * copies × chunks points without hours of embedding on two cores.
+ */
+export async function benchQuery(args: string[]): Promise<void> {
+  const copies = Number(args.find((a) => a.startsWith('--copies='))?.split('=')[1] ?? 11);
+  const queries = Number(args.find((a) => a.startsWith('--queries='))?.split('=')[1] ?? 60);
+  const stack = await startStack();
+  try {
+    const { platform } = stack;
+    const api = apiClient(stack.baseUrl);
+    // One real upload creates the collection with the platform's own settings.
+    const seed = await api.postJson(`/v1/collections/${COLLECTION}/documents`, { text: '# Seed\n\nThis document creates the collection.', mediaType: 'text/markdown', documentId: 'seed' });
+    if (seed.status !== 202) throw new Error(`seed upload answered ${seed.status}`);
+    await waitFor('seed ready', async () => (await api.get('/v1/documents/seed')).body, (doc) => doc.stage === 'ready');
+    const collection = await platform.metadata.getCollection(TENANT, COLLECTION);
+    if (!collection) throw new Error('collection missing');
+
+    const docsDir = join(dirname(require.resolve('fastify/package.json')), 'docs', 'Reference');
+    const settings = defaultChunking(platform.config, platform.embedder.maxInputTokens);
+    const files = readdirSync(docsDir).filter((file) => file.endsWith('.md')).sort();
+    const started = performance.now();
+    let points = 0;
+    for (const file of files) {
+      const bytes = readFileSync(join(docsDir, file));
+      const chunks = await chunkDocument(await parseDocument(bytes, 'text/markdown'), settings, (text) => platform.embedder.countTokens(text), true);
+      const vectors = await platform.embedder.embed(chunks.map((chunk) => chunk.text));
+      for (let copy = 0; copy < copies; copy++) {
+        const documentId = `${file.replace(/\.md$/, '').toLowerCase()}-${copy}`;
+        const upload = await platform.metadata.registerUpload({
+          tenantId: TENANT,
+          collection,
+          documentId,
+          sha256: `bench-${documentId}`,
+          sizeBytes: bytes.length,
+          mediaType: 'text/markdown',
+          filename: file,
+          title: file,
+          metadata: { copy },
+          workflowId: `bench/${documentId}`,
+        });
+        const ref = { tenantId: TENANT, collection: COLLECTION, documentId, version: upload.version };
+        const batch: IndexPoint[] = chunks.map((chunk, i) => ({
+          id: crypto.randomUUID(),
+          dense: vectors[i] as number[],
+          sparse: encodeDocument(chunk.text),
+          payload: { tenant_id: TENANT, collection: COLLECTION, document_id: documentId, version: upload.version, chunk_index: chunk.index, text: chunk.text, title: file, page_start: null, page_end: null, headings: chunk.headings, metadata: { copy } },
+        }));
+        await platform.index.upsert(indexNameOf(collection), batch);
+        await platform.metadata.setStage(ref, 'ready', { chunkCount: chunks.length });
+        await platform.metadata.activateVersion(ref);
+        points += batch.length;
+      }
+    }
+    console.log(`collection: ${points} chunks (${files.length} Fastify reference docs × ${copies} copies; embedded and indexed in ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+
+    const questions = (JSON.parse(readFileSync(join(__dirname, '..', 'eval', 'fastify-reference.questions.json'), 'utf8')) as { questions: { question: string }[] }).questions.map((q) => q.question);
+    for (const mode of ['retrieve', 'answer'] as const) {
+      const samples: Record<string, number[]> = {};
+      const add = (name: string, value: number) => (samples[name] ??= []).push(value);
+      // Warm-up: the first queries load caches and JIT-compile the paths.
+      for (const question of questions.slice(0, 3)) await api.postJson('/v1/query', { collection: COLLECTION, question, mode });
+      for (let i = 0; i < queries; i++) {
+        const question = questions[i % questions.length] as string;
+        const sent = performance.now();
+        const response = await api.postJson('/v1/query', { collection: COLLECTION, question, mode, topK: 5 });
+        const clientMs = performance.now() - sent;
+        if (response.status !== 200) throw new Error(`query answered ${response.status}: ${JSON.stringify(response.body)}`);
+        const l = response.body.latencyMs;
+        const modelMs = l.embed + (l.rerank ?? 0) + (l.generate ?? 0);
+        for (const [stage, value] of Object.entries(l)) add(stage, value as number);
+        add('end to end (client)', clientMs);
+        add('platform overhead (end to end − model time)', clientMs - modelMs);
+        add('HTTP + API (client − server total)', clientMs - l.total);
+      }
+      console.log(`\nmode "${mode}", ${queries} sequential queries, topK 5:`);
+      console.log('| stage | p50 ms | p95 ms |');
+      console.log('| --- | --- | --- |');
+      for (const [stage, values] of Object.entries(samples)) console.log(`| ${stage} | ${pct(values, 0.5)} | ${pct(values, 0.95)} |`);
+      console.log(JSON.stringify({ bench: 'query', mode, chunks: points, queries, p50: summary(samples, 0.5), p95: summary(samples, 0.95) }));
+    }
+    console.log('\n"orchestration" is Temporal\'s cost: the API\'s wall time around the workflow minus the stages the activities measured.');
+  } finally {
+    await stack.close();
+  }
+}
+
+function pct(values: number[], q: number): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  return (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(1);
+}
+
+const summary = (samples: Record<string, number[]>, q: number) => Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Number(pct(v, q))]));
