@@ -1,11 +1,8 @@
 import { ActivityFailure, ApplicationFailure, proxyLocalActivities, proxyActivities } from '@temporalio/workflow';
 import type { AnswerActivities, CandidateFailure, GenerateOutcome } from '../activities/answer';
 import type { QueryActivities } from '../activities/query';
-import { NOT_FOUND_ANSWER, type AnswerInput, type AnswerResult, type GroundedAnswer, type ModelCall } from '../lib/answer/types';
+import { NOT_FOUND_ANSWER, STREAM_BROKEN, type AnswerInput, type AnswerResult, type GroundedAnswer, type ModelCall } from '../lib/answer/types';
 import { COLLECTION_NOT_FOUND } from '../lib/query/types';
-
-/** Raised when a streamed answer's provider fails after its first token: no one may take over then. */
-export const STREAM_BROKEN = 'stream_broken';
 
 const { retrieveChunks } = proxyLocalActivities<QueryActivities>({
   startToCloseTimeout: '30 seconds',

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { streamChannelFor, type StreamEvent } from '../../lib/answer/answer-stream';
-import type { AnswerInput, AnswerResult } from '../../lib/answer/types';
+import { STREAM_BROKEN, type AnswerInput, type AnswerResult } from '../../lib/answer/types';
 import { PlatformError } from '../../lib/errors';
 import { COLLECTION_NOT_FOUND, QUERY_TASK_QUEUE, type RetrieveInput, type RetrievedChunk } from '../../lib/query/types';
 import type { SqlDatabase } from '../../lib/stores/sql';
 import type { answerQueryWorkflow, retrieveWorkflow } from '../../workflows';
-import { STREAM_BROKEN } from '../../workflows/answer-query';
 
 export interface RetrieveAnswer {
   chunks: RetrievedChunk[];

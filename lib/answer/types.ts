@@ -3,6 +3,9 @@ import type { RetrieveInput, RetrievedChunk } from '../query/types';
 
 export const NOT_FOUND_ANSWER = 'Not found in the documents.';
 
+/** The failure when a streamed answer's provider fails after its first token: no one may take over then. */
+export const STREAM_BROKEN = 'stream_broken';
+
 export interface Citation {
   documentId: string;
   version: number;
