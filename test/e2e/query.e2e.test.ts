@@ -101,7 +101,8 @@ describe('retrieval end to end (POST /v1/query, mode retrieve)', () => {
       ['illegal collection', { collection: 'No Such!', question: 'refunds?', mode: 'retrieve' }, 400, 'invalid_request'],
       ['topK out of range', { collection: 'policies', question: 'refunds?', mode: 'retrieve', topK: 0 }, 400, 'invalid_request'],
       ['nested filter', { collection: 'policies', question: 'refunds?', mode: 'retrieve', filters: { team: { $ne: 'hr' } } }, 400, 'invalid_request'],
-      ['answer mode (not available yet)', { collection: 'policies', question: 'refunds?', mode: 'answer' }, 400, 'invalid_request'],
+      ['unknown mode', { collection: 'policies', question: 'refunds?', mode: 'summarise' }, 400, 'invalid_request'],
+      ['streamed retrieval', { collection: 'policies', question: 'refunds?', mode: 'retrieve', stream: true }, 400, 'invalid_request'],
     ];
     for (const [name, body, status, code] of cases) {
       const response = await api.postJson('/v1/query', body);
