@@ -65,13 +65,19 @@ describe('model failover end to end', () => {
     assert.match(sent.messages[1].content, /Question: How many days/);
   });
 
-  it('waits out a 429 for its Retry-After and retries malformed replies on the same candidate', async () => {
-    primary.next({ status: 429, body: { error: { message: 'slow down' } }, headers: { 'retry-after': '1' } }, { malformed: true });
+  it('waits out a 429 for its Retry-After and retries 500s and malformed replies on the same candidate', async () => {
+    primary.next({ status: 429, body: { error: { message: 'slow down' } }, headers: { 'retry-after': '1' } }, { status: 500, body: { error: { message: 'oops' } } });
     const started = performance.now();
     const response = await ask();
     assert.ok(performance.now() - started >= 1000, 'Retry-After was honoured');
     assert.equal(response.body.model.provider, 'primary');
     assert.deepEqual(response.body.usage.calls.map((c: any) => c.outcome), ['failed', 'failed', 'valid']);
+    assert.match(response.body.usage.calls[1].error, /^retryable: primary answered 500/);
+
+    primary.next({ malformed: true });
+    const malformed = await ask();
+    assert.equal(malformed.body.model.provider, 'primary');
+    assert.deepEqual(malformed.body.usage.calls.map((c: any) => c.outcome), ['failed', 'valid']);
   });
 
   it('never retries a 400, and moves a context-window error to the next candidate at once', async () => {
