@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       if (relevant.size === 0) throw new Error(`label error: no chunk of ${labeled.document} contains "${labeled.evidence}"`);
       const [dense] = await embedder.embed([labeled.question]);
       const sparse = encodeQuery(labeled.question);
-      const search = async (request: Omit<SearchRequest, 'filter'>) => (await index.search(INDEX, { ...request, filter: FILTER })).map((hit) => hit);
+      const search = (request: Omit<SearchRequest, 'filter'>) => index.search(INDEX, { ...request, filter: FILTER });
       const ids = (hits: { id: string }[]) => hits.map((hit) => hit.id);
       runs.dense?.push({ ranked: ids(await search({ dense, limit: 10 })), relevant });
       runs.sparse?.push({ ranked: ids(await search({ sparse, limit: 10 })), relevant });
