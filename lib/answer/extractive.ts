@@ -12,10 +12,10 @@ const MAX_QUOTE_CHARS = 400;
 export function extractiveAnswer(question: string, chunks: RankedChunk[]): GroundedAnswer {
   const terms = new Set(tokenize(question));
   const sentences = chunks.flatMap((chunk) => splitSentences(chunk.text).map((text) => ({ chunk, text, tokens: new Set(tokenize(text)) })));
-  // Rarer question words among the candidates weigh more, as in BM25's IDF.
-  const weight = (term: string) => Math.log(1 + sentences.length / (1 + sentences.filter((s) => s.tokens.has(term)).length));
+  // Rarer question words among the candidates weigh more, as in BM25's IDF; computed once per word.
+  const weights = [...terms].map((term) => ({ term, weight: Math.log(1 + sentences.length / (1 + sentences.filter((s) => s.tokens.has(term)).length)) }));
   const scored = sentences
-    .map((sentence, position) => ({ ...sentence, position, score: [...terms].reduce((sum, term) => sum + (sentence.tokens.has(term) ? weight(term) : 0), 0) }))
+    .map((sentence, position) => ({ ...sentence, position, score: weights.reduce((sum, { term, weight }) => sum + (sentence.tokens.has(term) ? weight : 0), 0) }))
     .filter((sentence) => sentence.score > 0)
     .sort((a, b) => b.score - a.score || a.position - b.position);
   const [best] = scored;
