@@ -35,6 +35,7 @@ interface MemoryIndex {
 export class EmbeddedVectorIndex implements VectorIndex {
   readonly kind = 'embedded' as const;
   private readonly indexes = new Map<string, MemoryIndex>();
+  private readonly aliases = new Map<string, string>();
 
   private constructor(private readonly db: SqlDatabase) {}
 
@@ -50,7 +51,9 @@ export class EmbeddedVectorIndex implements VectorIndex {
          payload jsonb not null,
          primary key (index_name, id))`,
     );
+    await db.query(`create table if not exists vector_aliases (alias text primary key, index_name text not null references vector_indexes (name) on delete cascade)`);
     const index = new EmbeddedVectorIndex(db);
+    for (const row of await db.query<{ alias: string; index_name: string }>('select alias, index_name from vector_aliases')) index.aliases.set(row.alias, row.index_name);
     for (const row of await db.query<{ name: string; dimensions: number }>('select name, dimensions from vector_indexes')) {
       index.indexes.set(row.name, { dimensions: row.dimensions, points: new Map(), termCounts: new Map() });
     }
@@ -83,10 +86,31 @@ export class EmbeddedVectorIndex implements VectorIndex {
   async dropIndex(name: string): Promise<void> {
     await this.db.query('delete from vector_indexes where name = $1', [name]);
     this.indexes.delete(name);
+    // Like Qdrant: an index takes its aliases with it.
+    for (const [alias, target] of this.aliases) if (target === name) this.aliases.delete(alias);
+  }
+
+  async setAlias(alias: string, indexName: string): Promise<void> {
+    if (!this.indexes.has(indexName)) throw new Error(`index ${indexName} does not exist`);
+    if (this.indexes.has(alias)) throw new Error(`${alias} is an index, not an alias`);
+    await this.db.query(
+      'insert into vector_aliases (alias, index_name) values ($1, $2) on conflict (alias) do update set index_name = excluded.index_name',
+      [alias, indexName],
+    );
+    this.aliases.set(alias, indexName);
+  }
+
+  async resolveAlias(alias: string): Promise<string | null> {
+    return this.aliases.get(alias) ?? null;
+  }
+
+  async deleteAlias(alias: string): Promise<void> {
+    await this.db.query('delete from vector_aliases where alias = $1', [alias]);
+    this.aliases.delete(alias);
   }
 
   async upsert(name: string, points: IndexPoint[]): Promise<void> {
-    const memory = this.require(name);
+    const memory = this.require(this.resolve(name));
     const stored = points.map((point) => {
       if (point.dense.length !== memory.dimensions) throw new Error(`point ${point.id} has ${point.dense.length} dimensions, index ${name} expects ${memory.dimensions}`);
       return { id: point.id, dense: normalize(point.dense), sparse: point.sparse, payload: point.payload };
@@ -98,7 +122,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
           `insert into vector_points (index_name, id, dense, sparse_indices, sparse_values, payload) values ($1, $2, $3, $4, $5, $6)
            on conflict (index_name, id) do update set dense = excluded.dense, sparse_indices = excluded.sparse_indices,
              sparse_values = excluded.sparse_values, payload = excluded.payload`,
-          [name, point.id, bytesOf(point.dense), bytesOf(Uint32Array.from(point.sparse.indices)), bytesOf(Float32Array.from(point.sparse.values)), JSON.stringify(point.payload)],
+          [this.resolve(name), point.id, bytesOf(point.dense), bytesOf(Uint32Array.from(point.sparse.indices)), bytesOf(Float32Array.from(point.sparse.values)), JSON.stringify(point.payload)],
         );
       }
     });
@@ -106,16 +130,16 @@ export class EmbeddedVectorIndex implements VectorIndex {
   }
 
   async deletePoints(name: string, filter: PointFilter): Promise<void> {
-    const memory = this.indexes.get(name);
+    const memory = this.indexes.get(this.resolve(name));
     if (!memory) return;
     const ids = [...memory.points.values()].filter((p) => matchesFilter(p.payload, filter)).map((p) => p.id);
     if (ids.length === 0) return;
-    await this.db.query('delete from vector_points where index_name = $1 and id = any($2::text[])', [name, ids]);
+    await this.db.query('delete from vector_points where index_name = $1 and id = any($2::text[])', [this.resolve(name), ids]);
     for (const id of ids) this.remove(memory, id);
   }
 
   async count(name: string, filter: PointFilter): Promise<number> {
-    const memory = this.indexes.get(name);
+    const memory = this.indexes.get(this.resolve(name));
     if (!memory) return 0;
     let n = 0;
     for (const point of memory.points.values()) if (matchesFilter(point.payload, filter)) n++;
@@ -123,7 +147,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
   }
 
   async search(name: string, request: SearchRequest): Promise<SearchHit[]> {
-    const memory = this.indexes.get(name);
+    const memory = this.indexes.get(this.resolve(name));
     if (!memory) return [];
     const candidates = [...memory.points.values()].filter((p) => matchesFilter(p.payload, request.filter));
     const prefetch = request.prefetchLimit ?? defaultPrefetchLimit(request.limit);
@@ -135,6 +159,12 @@ export class EmbeddedVectorIndex implements VectorIndex {
 
   async close(): Promise<void> {
     this.indexes.clear();
+    this.aliases.clear();
+  }
+
+  /** An alias's index, or the name itself. */
+  private resolve(name: string): string {
+    return this.aliases.get(name) ?? name;
   }
 
   private denseRanking(candidates: StoredPoint[], query: number[], limit: number): SearchHit[] {

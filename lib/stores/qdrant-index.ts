@@ -58,16 +58,26 @@ export class QdrantVectorIndex implements VectorIndex {
   }
 
   async deletePoints(name: string, filter: PointFilter): Promise<void> {
-    if (!(await this.client.collectionExists(name)).exists) return;
+    if (!(await this.exists(name))) return;
     await this.client.delete(name, { wait: true, filter: toQdrantFilter(filter) });
   }
 
   async count(name: string, filter: PointFilter): Promise<number> {
-    if (!(await this.client.collectionExists(name)).exists) return 0;
+    if (!(await this.exists(name))) return 0;
     return (await this.client.count(name, { filter: toQdrantFilter(filter), exact: true })).count;
   }
 
   async search(name: string, request: SearchRequest): Promise<SearchHit[]> {
+    try {
+      return await this.query(name, request);
+    } catch (error) {
+      // Like the embedded index, an index (or alias) that does not exist yet has no hits.
+      if ((error as { status?: number }).status === 404) return [];
+      throw error;
+    }
+  }
+
+  private async query(name: string, request: SearchRequest): Promise<SearchHit[]> {
     const filter = toQdrantFilter(request.filter);
     const base = { filter, limit: request.limit, with_payload: true } as const;
     let result;
@@ -89,6 +99,28 @@ export class QdrantVectorIndex implements VectorIndex {
       return [];
     }
     return result.points.map((p) => ({ id: String(p.id), score: p.score, payload: p.payload as unknown as ChunkPayload }));
+  }
+
+  async setAlias(alias: string, indexName: string): Promise<void> {
+    // Delete and create in one request: Qdrant applies the actions atomically, so no search
+    // ever finds the alias missing.
+    const current = await this.resolveAlias(alias);
+    await this.client.updateCollectionAliases({
+      actions: [...(current ? [{ delete_alias: { alias_name: alias } }] : []), { create_alias: { collection_name: indexName, alias_name: alias } }],
+    });
+  }
+
+  async resolveAlias(alias: string): Promise<string | null> {
+    const { aliases } = await this.client.getAliases();
+    return aliases.find((a) => a.alias_name === alias)?.collection_name ?? null;
+  }
+
+  async deleteAlias(alias: string): Promise<void> {
+    if (await this.resolveAlias(alias)) await this.client.updateCollectionAliases({ actions: [{ delete_alias: { alias_name: alias } }] });
+  }
+
+  private async exists(nameOrAlias: string): Promise<boolean> {
+    return (await this.client.collectionExists(nameOrAlias)).exists || (await this.resolveAlias(nameOrAlias)) !== null;
   }
 
   async close(): Promise<void> {}

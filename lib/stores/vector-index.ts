@@ -68,6 +68,14 @@ export interface VectorIndex {
   count(name: string, filter: PointFilter): Promise<number>;
   /** Dense only, sparse only, or both fused with RRF when both are given. */
   search(name: string, request: SearchRequest): Promise<SearchHit[]>;
+  /**
+   * Points `alias` at an existing index in one atomic step, creating or moving it. Every other
+   * method accepts an alias wherever it takes an index name, and acts on the index behind it.
+   */
+  setAlias(alias: string, indexName: string): Promise<void>;
+  /** The index an alias points at, or null. */
+  resolveAlias(alias: string): Promise<string | null>;
+  deleteAlias(alias: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -125,5 +125,38 @@ export function vectorIndexContract(name: string, open: () => Promise<VectorInde
       assert.equal(await index.count(indexName, { tenantId: 'tenant-b', documentId: 'travel' }), 2, 'other tenants untouched');
       assert.equal(await index.count(indexName, { tenantId: tenant }), CORPUS.length - 1);
     });
+
+    it('reads, writes and swaps through an alias, which goes with its index', async () => {
+      const alias = `${indexName}_live`;
+      const next = `${indexName}_next`;
+      assert.equal(await index.resolveAlias(alias), null);
+      assert.deepEqual(await index.search(alias, { dense: points[0]!.dense, filter: { tenantId: tenant }, limit: 1 }), [], 'a missing alias has no hits');
+      await index.setAlias(alias, indexName);
+      assert.equal(await index.resolveAlias(alias), indexName);
+      assert.equal(await index.count(alias, { tenantId: tenant }), await index.count(indexName, { tenantId: tenant }));
+      const [hit] = await index.search(alias, { dense: points[4]!.dense, filter: { tenantId: tenant }, limit: 1 });
+      assert.equal(hit?.id, points[4]!.id);
+
+      await index.ensureIndex(next, { dimensions: embedder.dimensions });
+      try {
+        const moved = { ...points[4]!, id: randomUUID() };
+        await index.upsert(next, [moved]);
+        await index.setAlias(alias, next);
+        assert.equal(await index.resolveAlias(alias), next, 'the alias moved in one step');
+        assert.equal(await index.count(alias, { tenantId: tenant }), 1);
+        await index.upsert(alias, [{ ...points[5]!, id: randomUUID() }]);
+        assert.equal(await index.count(next, { tenantId: tenant }), 2, 'writes through the alias land in its index');
+        await index.deletePoints(alias, { tenantId: tenant, documentId: 'security' });
+        assert.equal(await index.count(next, { tenantId: tenant }), 0);
+        assert.equal(await index.count(indexName, { tenantId: tenant, documentId: 'security' }), 2, 'the old index is untouched');
+      } finally {
+        await index.dropIndex(next);
+      }
+      assert.equal(await index.resolveAlias(alias), null, 'dropping an index removes its aliases');
+      await index.setAlias(alias, indexName);
+      await index.deleteAlias(alias);
+      assert.equal(await index.resolveAlias(alias), null);
+      await assert.rejects(index.setAlias(alias, `${indexName}_missing`), 'an alias needs an existing index');
+    });
   });
 }
