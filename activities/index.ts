@@ -1,3 +1,5 @@
-export { createIngestActivities, pointId, type IngestActivities, type IngestDependencies, type EmbedResult } from './ingest';
+export { createIngestActivities, type IngestActivities, type IngestDependencies, type EmbedResult } from './ingest';
+export { pointId } from './indexing';
 export { createQueryActivities, type QueryActivities, type QueryDependencies } from './query';
 export { createAnswerActivities, type AnswerActivities, type AnswerDependencies } from './answer';
+export { createReindexActivities, type ReindexActivities, type ReindexDependencies } from './reindex';

@@ -1,30 +1,24 @@
-import { activityInfo, ApplicationFailure, Context, heartbeat, log } from '@temporalio/activity';
-import { v5 as uuidV5 } from 'uuid';
-import { DOCUMENT_DELETED, DocumentErrorCode } from '../lib/errors';
-import { chunkDocument, type Chunk } from '../lib/ingest/chunk';
-import { DocumentRejected, parseDocument, type ParsedDocument } from '../lib/ingest/parse';
-import type { IngestDocumentInput, IngestStage, VersionRef } from '../lib/ingest/types';
+import { activityInfo, ApplicationFailure, heartbeat, log } from '@temporalio/activity';
+import { DOCUMENT_DELETED } from '../lib/errors';
+import type { Chunk } from '../lib/ingest/chunk';
+import { parseDocument, type ParsedDocument } from '../lib/ingest/parse';
+import type { IndexTarget, IngestDocumentInput, IngestStage, VersionRef } from '../lib/ingest/types';
 import type { Embedder } from '../lib/models/embedder';
-import { ProviderError } from '../lib/models/provider-error';
+import type { EmbedderRegistry } from '../lib/models/embedder-registry';
 import type { BlobStore } from '../lib/stores/blob-store';
+import { targetOf, type GenerationStore } from '../lib/stores/generation-store';
 import type { MetadataStore } from '../lib/stores/metadata-store';
-import type { ChunkPayload, IndexPoint, VectorIndex } from '../lib/stores/vector-index';
-import { encodeDocument } from '../lib/text/sparse';
+import type { IndexPoint, VectorIndex } from '../lib/stores/vector-index';
+import { asActivityFailure, chunkText, embedChecked, toPoint } from './indexing';
 
 export interface IngestDependencies {
   metadata: MetadataStore;
+  generations: GenerationStore;
   blobs: BlobStore;
   index: VectorIndex;
-  embedder: Embedder;
+  embedders: EmbedderRegistry;
   embedBatchSize: number;
   indexBatchSize?: number;
-}
-
-/** Fixed namespace for point ids: uuid v5 of (index, document, version, chunk) is stable across retries. */
-const POINT_NAMESPACE = '6f1f3c1e-7a55-4d0e-9a53-3a4c3e0b2f11';
-
-export function pointId(indexName: string, documentId: string, version: number, chunkIndex: number): string {
-  return uuidV5(`${indexName}/${documentId}/${version}/${chunkIndex}`, POINT_NAMESPACE);
 }
 
 /** Per-version scratch space for the claim-check artifacts. */
@@ -32,6 +26,17 @@ function workPrefix(ref: VersionRef): string {
   return `work/${ref.tenantId}/${ref.documentId}/v${ref.version}/`;
 }
 
+/** Chunks and vectors differ per generation (other chunking, other model); the parse is shared. */
+function targetPrefix(ref: VersionRef, target: IndexTarget): string {
+  return `${workPrefix(ref)}g${target.generation}/`;
+}
+
+/** Activation found generations that do not hold this version yet: index into them, then try again. */
+export interface ActivationResult {
+  activeVersion: number | null;
+  superseded: boolean;
+  missing: IndexTarget[];
+}
 export interface EmbedResult {
   batches: number;
   /** Batches found done from an earlier attempt (a killed worker's progress), not embedded again. */
@@ -39,8 +44,12 @@ export interface EmbedResult {
 }
 
 export function createIngestActivities(deps: IngestDependencies) {
-  const { metadata, blobs, index, embedder } = deps;
+  const { metadata, generations, blobs, index, embedders } = deps;
   const indexBatchSize = deps.indexBatchSize ?? 64;
+  // Runs started before generations named no model: they embed with the configured one.
+  const embedderFor = (target: IndexTarget): Promise<Embedder> => (target.embeddingModel ? embedders.get(target.embeddingModel) : Promise.resolve(embedders.primary));
+  // The live generation comes first in a run's targets; the version's counts describe it.
+  const isPrimary = (input: IngestDocumentInput, target: IndexTarget) => target.generation === input.targets[0]?.generation;
 
   /** Records the stage; a version that vanished means its document was deleted: stop for good. */
   async function enterStage(ref: VersionRef, stage: IngestStage, counts?: Parameters<MetadataStore['setStage']>[2]): Promise<void> {
@@ -59,13 +68,12 @@ export function createIngestActivities(deps: IngestDependencies) {
       return { pageCount: parsed.pageCount, characters: parsed.text.length };
     },
 
-    async chunkDocument(input: IngestDocumentInput): Promise<{ chunkCount: number }> {
+    async chunkDocument(input: IngestDocumentInput, target: IndexTarget): Promise<{ chunkCount: number }> {
       await enterStage(input, 'chunking');
-      const parsed = await blobs.getJson<ParsedDocument>(`${workPrefix(input)}parsed.json`);
-      const structured = input.mediaType === 'text/markdown' || input.mediaType === 'text/html';
-      const chunks = await chunkDocument(parsed, input.chunking, (text) => embedder.countTokens(text), structured);
-      await blobs.putJson(`${workPrefix(input)}chunks.json`, chunks);
-      await metadata.setStage(input, 'chunking', { chunkCount: chunks.length });
+      const [parsed, embedder] = await Promise.all([blobs.getJson<ParsedDocument>(`${workPrefix(input)}parsed.json`), embedderFor(target)]);
+      const chunks = await chunkText(parsed, input.mediaType, target, embedder);
+      await blobs.putJson(`${targetPrefix(input, target)}chunks.json`, chunks);
+      if (isPrimary(input, target)) await metadata.setStage(input, 'chunking', { chunkCount: chunks.length });
       return { chunkCount: chunks.length };
     },
 
@@ -73,82 +81,86 @@ export function createIngestActivities(deps: IngestDependencies) {
      * Embeds in batches, writing each batch's vectors before heartbeating past it. A retry after
      * a crash resumes at the heartbeat cursor and skips any batch already on disk.
      */
-    async embedChunks(input: IngestDocumentInput): Promise<EmbedResult> {
-      await enterStage(input, 'embedding', { chunksEmbedded: 0 });
-      const chunks = await blobs.getJson<Chunk[]>(`${workPrefix(input)}chunks.json`);
+    async embedChunks(input: IngestDocumentInput, target: IndexTarget): Promise<EmbedResult> {
+      const primary = isPrimary(input, target);
+      await enterStage(input, 'embedding', primary ? { chunksEmbedded: 0 } : {});
+      const prefix = targetPrefix(input, target);
+      const [chunks, embedder] = await Promise.all([blobs.getJson<Chunk[]>(`${prefix}chunks.json`), embedderFor(target)]);
       const batchCount = Math.ceil(chunks.length / deps.embedBatchSize);
       const cursor = (activityInfo().heartbeatDetails as { nextBatch?: number } | undefined)?.nextBatch ?? 0;
       let resumedBatches = 0;
       for (let batch = 0; batch < batchCount; batch++) {
-        const key = `${workPrefix(input)}vectors/${batch}.f32`;
+        const key = `${prefix}vectors/${batch}.f32`;
         if (batch < cursor || (await blobs.exists(key))) {
           resumedBatches++;
           continue;
         }
         const texts = chunks.slice(batch * deps.embedBatchSize, (batch + 1) * deps.embedBatchSize).map((c) => c.text);
-        const vectors = await asActivityFailure(() => embedder.embed(texts, Context.current().cancellationSignal));
-        if (vectors.some((v) => v.length !== embedder.dimensions)) throw ApplicationFailure.nonRetryable('embedding has the wrong dimension', DocumentErrorCode.embeddingDimensionMismatch);
+        const vectors = await embedChecked(embedder, texts);
         await blobs.put(key, new Uint8Array(Float32Array.from(vectors.flat()).buffer));
         heartbeat({ nextBatch: batch + 1 });
-        await metadata.setStage(input, 'embedding', { chunksEmbedded: Math.min(chunks.length, (batch + 1) * deps.embedBatchSize) });
+        if (primary) await metadata.setStage(input, 'embedding', { chunksEmbedded: Math.min(chunks.length, (batch + 1) * deps.embedBatchSize) });
       }
       if (resumedBatches > 0) log.info('resumed embedding', { documentId: input.documentId, resumedBatches, batchCount });
       return { batches: batchCount, resumedBatches };
     },
 
-    /** Upserts with deterministic ids, then proves the index holds exactly one point per chunk. */
-    async indexChunks(input: IngestDocumentInput): Promise<{ points: number }> {
+    /**
+     * Upserts with deterministic ids, proves the index holds exactly one point per chunk, then
+     * records that this generation holds the version.
+     */
+    async indexChunks(input: IngestDocumentInput, target: IndexTarget): Promise<{ points: number }> {
       await enterStage(input, 'indexing');
-      const [chunks, version] = await Promise.all([
-        blobs.getJson<Chunk[]>(`${workPrefix(input)}chunks.json`),
+      const prefix = targetPrefix(input, target);
+      const [chunks, version, embedder] = await Promise.all([
+        blobs.getJson<Chunk[]>(`${prefix}chunks.json`),
         metadata.getDocument(input.tenantId, input.documentId).then((doc) => doc?.versions.find((v) => v.version === input.version)),
+        embedderFor(target),
       ]);
       if (!version) throw ApplicationFailure.nonRetryable(`document ${input.documentId} was deleted during ingestion`, DOCUMENT_DELETED);
-      await index.ensureIndex(input.indexName, { dimensions: embedder.dimensions });
+      // A re-index cancelled since this run was routed has dropped its index: do not bring it back.
+      const generation = await generations.get(input.tenantId, input.collection, target.generation);
+      if (generation && !['building', 'live', 'retained'].includes(generation.state)) return { points: 0 };
+      await index.ensureIndex(target.indexName, { dimensions: embedder.dimensions });
       const cursor = (activityInfo().heartbeatDetails as { nextChunk?: number } | undefined)?.nextChunk ?? 0;
-      const vectorsOf = await vectorReader(blobs, workPrefix(input), deps.embedBatchSize, embedder.dimensions);
+      const vectorsOf = await vectorReader(blobs, prefix, deps.embedBatchSize, embedder.dimensions);
+      const source = { ...input, title: version.title ?? version.filename, metadata: version.metadata };
       for (let start = cursor - (cursor % indexBatchSize); start < chunks.length; start += indexBatchSize) {
         const batch = chunks.slice(start, start + indexBatchSize);
         const points: IndexPoint[] = [];
-        for (const chunk of batch) {
-          const payload: ChunkPayload = {
-            tenant_id: input.tenantId,
-            collection: input.collection,
-            document_id: input.documentId,
-            version: input.version,
-            chunk_index: chunk.index,
-            text: chunk.text,
-            title: version.title ?? version.filename,
-            page_start: chunk.pageStart,
-            page_end: chunk.pageEnd,
-            headings: chunk.headings,
-            metadata: version.metadata,
-          };
-          points.push({ id: pointId(input.indexName, input.documentId, input.version, chunk.index), dense: await vectorsOf(chunk.index), sparse: encodeDocument(chunk.text), payload });
-        }
-        await index.upsert(input.indexName, points);
+        for (const chunk of batch) points.push(toPoint(target, source, chunk, await vectorsOf(chunk.index)));
+        await index.upsert(target.indexName, points);
         heartbeat({ nextChunk: start + batch.length });
       }
-      const points = await index.count(input.indexName, { tenantId: input.tenantId, documentId: input.documentId, version: input.version });
+      const points = await index.count(target.indexName, { tenantId: input.tenantId, documentId: input.documentId, version: input.version });
       if (points !== chunks.length) {
         throw ApplicationFailure.retryable(`index holds ${points} points for ${chunks.length} chunks`, 'index_count_mismatch');
       }
+      const recorded = await generations.recordIndexed({ ...input, generation: target.generation, chunkCount: chunks.length });
+      if (!recorded) throw ApplicationFailure.nonRetryable(`document ${input.documentId} was deleted during ingestion`, DOCUMENT_DELETED);
       return { points };
     },
 
     /**
-     * Switches the document to this version, then removes older versions' points. The new points
-     * exist before the switch and the old ones are removed after it, so the document is never
-     * without a searchable version.
+     * Switches the document to this version, then removes older versions' points from every
+     * generation that still has an index. The new points exist before the switch and the old ones
+     * are removed after it, so the document is never without a searchable version.
      */
-    async activateVersion(input: IngestDocumentInput): Promise<{ activeVersion: number; superseded: boolean }> {
+    async activateVersion(input: IngestDocumentInput): Promise<ActivationResult> {
       const activation = await metadata.activateVersion(input);
       if (!activation) throw ApplicationFailure.nonRetryable(`document ${input.documentId} was deleted during ingestion`, DOCUMENT_DELETED);
+      if (activation.missingGenerations.length > 0) {
+        const all = await generations.list(input.tenantId, input.collection);
+        const missing = all.filter((g) => activation.missingGenerations.includes(g.generation)).map(targetOf);
+        return { activeVersion: activation.activeVersion, superseded: false, missing };
+      }
       const docFilter = { tenantId: input.tenantId, collection: input.collection, documentId: input.documentId };
-      await index.deletePoints(input.indexName, { ...docFilter, versionBelow: activation.activeVersion });
-      if (activation.superseded) await index.deletePoints(input.indexName, { ...docFilter, version: input.version });
+      for (const target of await generations.keptGenerations(input.tenantId, input.collection)) {
+        await index.deletePoints(target.indexName, { ...docFilter, versionBelow: activation.activeVersion as number });
+        if (activation.superseded) await index.deletePoints(target.indexName, { ...docFilter, version: input.version });
+      }
       await blobs.remove(workPrefix(input));
-      return activation;
+      return { activeVersion: activation.activeVersion, superseded: activation.superseded, missing: [] };
     },
 
     async markFailed(input: IngestDocumentInput, code: string, message: string): Promise<void> {
@@ -156,9 +168,11 @@ export function createIngestActivities(deps: IngestDependencies) {
       await blobs.remove(workPrefix(input));
     },
 
-    /** After a deletion or cancellation: this version's points and scratch files go. */
+    /** After a deletion or cancellation: this version's points, wherever they went, and its scratch files go. */
     async discardVersion(input: IngestDocumentInput): Promise<void> {
-      await index.deletePoints(input.indexName, { tenantId: input.tenantId, documentId: input.documentId, version: input.version });
+      const kept = await generations.keptGenerations(input.tenantId, input.collection);
+      const indexNames = new Set([...(input.targets ?? []).map((t) => t.indexName), ...kept.map((t) => t.indexName)]);
+      for (const name of indexNames) await index.deletePoints(name, { tenantId: input.tenantId, documentId: input.documentId, version: input.version });
       await blobs.remove(workPrefix(input));
     },
   };
@@ -178,19 +192,4 @@ async function vectorReader(blobs: BlobStore, prefix: string, batchSize: number,
     const offset = (chunkIndex % batchSize) * dimensions;
     return Array.from(loaded.data.subarray(offset, offset + dimensions));
   };
-}
-
-/** Translates our classified errors into the failures Temporal's retry policy acts on. */
-async function asActivityFailure<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof DocumentRejected) throw ApplicationFailure.nonRetryable(error.message, error.code);
-    if (ProviderError.isInstance(error)) {
-      // Each kind its own type, so a workflow can route context-window and policy errors elsewhere.
-      if (!error.retryable) throw ApplicationFailure.nonRetryable(error.message, `provider_${error.kind}`, { status: error.status });
-      throw ApplicationFailure.create({ message: error.message, type: 'provider_unavailable', nextRetryDelay: error.retryAfterMs });
-    }
-    throw error;
-  }
 }

@@ -6,10 +6,12 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Platform } from '../lib/platform';
 import { errorHandler } from './plugins/error-handler';
+import { collectionRoutes } from './routes/collections';
 import { documentRoutes } from './routes/documents';
 import { queryRoutes } from './routes/query';
 import { DocumentService } from './services/document-service';
 import { QueryService } from './services/query-service';
+import { ReindexService } from './services/reindex-service';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -55,6 +57,7 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await app.register(documentRoutes, { prefix: '/v1', documents: new DocumentService(platform, temporal), maxUploadBytes: config.MAX_UPLOAD_BYTES });
+  await app.register(collectionRoutes, { prefix: '/v1', reindex: new ReindexService(platform, temporal) });
   await app.register(queryRoutes, { prefix: '/v1', queries: new QueryService(temporal, platform.db, { rerankCandidates: config.RERANK_CANDIDATES }) });
   return app;
 }

@@ -65,6 +65,17 @@ const envSchema = z
     EMBED_BATCH_SIZE: int(16),
     /** How soon a dead worker's activity is retried elsewhere; heartbeats arrive per batch. */
     ACTIVITY_HEARTBEAT_TIMEOUT_MS: int(30_000),
+
+    /** Start runs with the RagTenant/RagCollection/RagGeneration/RagStage search attributes (they must be registered). */
+    TEMPORAL_SEARCH_ATTRIBUTES: z.enum(['on', 'off']).default('on'),
+    /** Documents per re-index child workflow, and child workflows per run before continue-as-new. */
+    REINDEX_BATCH_SIZE: int(8),
+    REINDEX_BATCHES_PER_RUN: int(25),
+    /** Earlier generations kept for rollback after a swap; older ones are dropped. */
+    REINDEX_RETAIN_GENERATIONS: z.coerce.number().int().min(0).default(1),
+    /** The gate's recall@k: how much worse than the live generation a new one may be. */
+    REINDEX_GATE_K: int(5),
+    REINDEX_RECALL_MARGIN: z.coerce.number().min(0).max(1).default(0.05),
   })
   .superRefine((env, ctx) => {
     if (env.VECTOR_STORE === 'qdrant' && !env.QDRANT_URL) {

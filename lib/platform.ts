@@ -1,10 +1,15 @@
 import { join } from 'node:path';
 import type { Config } from './config';
 import type { Embedder } from './models/embedder';
+import { EmbedderRegistry } from './models/embedder-registry';
 import { LocalOnnxEmbedder } from './models/local-onnx-embedder';
 import { OpenAiEmbedder } from './models/openai-embedder';
 import { BlobStore } from './stores/blob-store';
 import { EmbeddedVectorIndex } from './stores/embedded-index';
+import { EvalSetStore } from './stores/eval-set-store';
+import { GenerationStore } from './stores/generation-store';
+import { aliasNameOf, indexNameOf } from './stores/index-name';
+import { ReindexRunStore } from './stores/reindex-run-store';
 import { MetadataStore, migrate } from './stores/metadata-store';
 import { QdrantVectorIndex } from './stores/qdrant-index';
 import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from './stores/sql';
@@ -15,22 +20,58 @@ export interface Platform {
   config: Config;
   db: SqlDatabase;
   metadata: MetadataStore;
+  generations: GenerationStore;
+  reindexRuns: ReindexRunStore;
+  evalSets: EvalSetStore;
   blobs: BlobStore;
   index: VectorIndex;
+  /** The configured embedding model: new collections are embedded with it. */
   embedder: Embedder;
+  /** Every embedding model this deployment can run, the configured one included. */
+  embedders: EmbedderRegistry;
   close(): Promise<void>;
 }
 
+function openAiEmbedder(config: Config): OpenAiEmbedder {
+  return new OpenAiEmbedder({
+    baseUrl: config.OPENAI_BASE_URL,
+    apiKey: config.OPENAI_API_KEY as string,
+    model: config.OPENAI_EMBEDDING_MODEL,
+    dimensions: config.OPENAI_EMBEDDING_DIMENSIONS,
+  });
+}
+
 export async function createEmbedder(config: Config): Promise<Embedder> {
-  if (config.EMBEDDING_PROVIDER === 'openai') {
-    return new OpenAiEmbedder({
-      baseUrl: config.OPENAI_BASE_URL,
-      apiKey: config.OPENAI_API_KEY as string,
-      model: config.OPENAI_EMBEDDING_MODEL,
-      dimensions: config.OPENAI_EMBEDDING_DIMENSIONS,
-    });
-  }
+  if (config.EMBEDDING_PROVIDER === 'openai') return openAiEmbedder(config);
   return LocalOnnxEmbedder.load(config.localEmbeddingModelDir, { threads: config.EMBEDDING_THREADS });
+}
+
+/** The local model is always available; the OpenAI-compatible one when a key is configured. */
+export async function createEmbedderRegistry(config: Config): Promise<EmbedderRegistry> {
+  const primary = await createEmbedder(config);
+  const loaders = new Map<string, () => Promise<Embedder>>([
+    [LocalOnnxEmbedder.MODEL_ID, () => LocalOnnxEmbedder.load(config.localEmbeddingModelDir, { threads: config.EMBEDDING_THREADS })],
+  ]);
+  if (config.OPENAI_API_KEY) {
+    const remote = openAiEmbedder(config);
+    loaders.set(remote.modelId, async () => remote);
+  }
+  return new EmbedderRegistry(primary, loaders);
+}
+
+/**
+ * Points each collection's alias at its live generation, creating the index if needed. The
+ * metadata is the record; this repairs an alias left behind by a crash mid-swap, and gives
+ * collections created before aliases existed their alias.
+ */
+async function alignAliases(db: SqlDatabase, index: VectorIndex): Promise<void> {
+  const collections = await db.query<{ tenant_id: string; name: string; generation: number; dimensions: number }>('select tenant_id, name, generation, dimensions from collections');
+  for (const row of collections) {
+    const collection = { tenantId: row.tenant_id, name: row.name, generation: row.generation };
+    if ((await index.resolveAlias(aliasNameOf(collection))) === indexNameOf(collection)) continue;
+    await index.ensureIndex(indexNameOf(collection), { dimensions: row.dimensions });
+    await index.setAlias(aliasNameOf(collection), indexNameOf(collection));
+  }
 }
 
 export async function openPlatform(config: Config): Promise<Platform> {
@@ -41,16 +82,21 @@ export async function openPlatform(config: Config): Promise<Platform> {
       config.VECTOR_STORE === 'qdrant'
         ? new QdrantVectorIndex({ url: config.QDRANT_URL as string, apiKey: config.QDRANT_API_KEY })
         : await EmbeddedVectorIndex.open(db);
-    const embedder = await createEmbedder(config);
+    await alignAliases(db, index);
+    const embedders = await createEmbedderRegistry(config);
     return {
       config,
       db,
       metadata: new MetadataStore(db),
+      generations: new GenerationStore(db),
+      reindexRuns: new ReindexRunStore(db),
+      evalSets: new EvalSetStore(db),
       blobs: new BlobStore(join(config.DATA_DIR, 'blobs')),
       index,
-      embedder,
+      embedder: embedders.primary,
+      embedders,
       async close() {
-        await embedder.close();
+        await embedders.close();
         await index.close();
         await db.close();
       },

@@ -24,7 +24,9 @@ if "$CACHE/bin/temporal" operator cluster health --address "$TEMPORAL_ADDRESS" >
 else
   echo "[start] Temporal dev server on $TEMPORAL_ADDRESS, UI on $TEMPORAL_UI_URL (log: $DATA_DIR/temporal.log)"
   "$CACHE/bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-    --db-filename "$DATA_DIR/temporal.db" --log-level warn >"$DATA_DIR/temporal.log" 2>&1 &
+    --db-filename "$DATA_DIR/temporal.db" --log-level warn \
+    --search-attribute RagTenant=Keyword --search-attribute RagCollection=Keyword \
+    --search-attribute RagGeneration=Int --search-attribute RagStage=Keyword >"$DATA_DIR/temporal.log" 2>&1 &
   temporal_pid=$!
   for _ in $(seq 1 100); do
     "$CACHE/bin/temporal" operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && break

@@ -1,5 +1,5 @@
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createAnswerActivities, createIngestActivities, createQueryActivities } from '../activities';
+import { createAnswerActivities, createIngestActivities, createQueryActivities, createReindexActivities } from '../activities';
 import { ChatGateway } from '../lib/models/chat-gateway';
 import { createReranker } from '../lib/rerank/create-reranker';
 import { TASK_QUEUES } from '../lib/ingest/types';
@@ -23,10 +23,22 @@ export async function createPlatformWorkers(
   const connection = await NativeConnection.connect({ address: options.address });
   const activities = createIngestActivities({
     metadata: platform.metadata,
+    generations: platform.generations,
     blobs: platform.blobs,
     index: platform.index,
-    embedder: platform.embedder,
+    embedders: platform.embedders,
     embedBatchSize: platform.config.EMBED_BATCH_SIZE,
+  });
+  const reindex = createReindexActivities({
+    metadata: platform.metadata,
+    generations: platform.generations,
+    runs: platform.reindexRuns,
+    evalSets: platform.evalSets,
+    blobs: platform.blobs,
+    index: platform.index,
+    embedders: platform.embedders,
+    embedBatchSize: platform.config.EMBED_BATCH_SIZE,
+    retainGenerations: platform.config.REINDEX_RETAIN_GENERATIONS,
   });
   const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') };
   const ingest = await Worker.create({
@@ -34,7 +46,7 @@ export async function createPlatformWorkers(
     namespace: options.namespace,
     taskQueue: TASK_QUEUES.ingest,
     ...workflowSource,
-    activities,
+    activities: { ...activities, ...reindex },
     // Parsing, chunking and indexing share this thread: more at once only adds memory.
     maxConcurrentActivityTaskExecutions: 2,
   });
@@ -42,7 +54,8 @@ export async function createPlatformWorkers(
     connection,
     namespace: options.namespace,
     taskQueue: TASK_QUEUES.embed,
-    activities: { embedChunks: activities.embedChunks },
+    // Re-index batches embed too: one CPU-bound activity at a time, uploads interleaving between batches.
+    activities: { embedChunks: activities.embedChunks, reindexDocuments: reindex.reindexDocuments },
     maxConcurrentActivityTaskExecutions: 1,
   });
   const { config } = platform;
@@ -60,7 +73,7 @@ export async function createPlatformWorkers(
     taskQueue: QUERY_TASK_QUEUE,
     ...workflowSource,
     activities: {
-      ...createQueryActivities({ metadata: platform.metadata, index: platform.index, embedder: platform.embedder }),
+      ...createQueryActivities({ metadata: platform.metadata, generations: platform.generations, index: platform.index, embedders: platform.embedders }),
       ...createAnswerActivities({
         gateway,
         reranker: createReranker(config, platform.embedder),

@@ -1,3 +1,11 @@
 export { ingestDocumentWorkflow, ingestProgressQuery, type IngestProgress } from './ingest-document';
 export { retrieveWorkflow } from './retrieve';
 export { answerQueryWorkflow } from './answer-query';
+export {
+  reindexCollectionWorkflow,
+  reindexBatchWorkflow,
+  reindexProgressQuery,
+  pauseReindexSignal,
+  resumeReindexSignal,
+  type ReindexProgress,
+} from './reindex-collection';

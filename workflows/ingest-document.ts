@@ -9,7 +9,8 @@ import {
 } from '@temporalio/workflow';
 import type { IngestActivities } from '../activities';
 import { DOCUMENT_DELETED, NON_RETRYABLE_INGEST_ERRORS } from '../lib/errors';
-import { TASK_QUEUES, type IngestDocumentInput, type IngestDocumentResult, type IngestStage } from '../lib/ingest/types';
+import { TASK_QUEUES, type IndexTarget, type IngestDocumentInput, type IngestDocumentResult, type IngestStage } from '../lib/ingest/types';
+import { publishStage } from './run-stage';
 
 export interface IngestProgress {
   stage: IngestStage;
@@ -28,8 +29,10 @@ const retry = {
 };
 
 /**
- * parse → chunk → embed → index → activate. Each step is an activity over the claim-check store,
- * so only ids and counts enter the history; every step is idempotent, so any retry is safe.
+ * parse → (chunk → embed → index) per target generation → activate. Each step is an activity over
+ * the claim-check store, so only ids and counts enter the history; every step is idempotent, so
+ * any retry is safe. Activation succeeds only once every serving or building generation holds
+ * the version; if a re-index began meanwhile, it names the generations still missing.
  */
 export async function ingestDocumentWorkflow(input: IngestDocumentInput): Promise<IngestDocumentResult> {
   const heartbeatTimeout = input.heartbeatTimeoutMs;
@@ -40,19 +43,36 @@ export async function ingestDocumentWorkflow(input: IngestDocumentInput): Promis
 
   const progress: IngestProgress = { stage: 'queued' };
   setHandler(ingestProgressQuery, () => progress);
+  const enter = (stage: IngestStage) => {
+    progress.stage = stage;
+    publishStage(stage);
+  };
+
+  const indexInto = async (target: IndexTarget, primary: boolean) => {
+    enter('chunking');
+    const { chunkCount } = await io.chunkDocument(input, target);
+    if (primary) progress.chunkCount = chunkCount;
+    enter('embedding');
+    await embedding.embedChunks(input, target);
+    enter('indexing');
+    await io.indexChunks(input, target);
+  };
 
   try {
-    progress.stage = 'parsing';
+    enter('parsing');
     progress.pageCount = (await io.parseDocument(input)).pageCount;
-    progress.stage = 'chunking';
-    progress.chunkCount = (await io.chunkDocument(input)).chunkCount;
-    progress.stage = 'embedding';
-    await embedding.embedChunks(input);
-    progress.stage = 'indexing';
-    await io.indexChunks(input);
-    const { activeVersion, superseded } = await io.activateVersion(input);
-    progress.stage = superseded ? 'superseded' : 'ready';
-    return { stage: progress.stage as 'ready' | 'superseded', pageCount: progress.pageCount ?? null, chunkCount: progress.chunkCount ?? 0, activeVersion };
+    const targets = targetsOf(input);
+    for (const [i, target] of targets.entries()) await indexInto(target, i === 0);
+    let activation = await io.activateVersion(input);
+    // Bounded: each round indexes into generations that began after the previous one.
+    for (let round = 0; (activation.missing ?? []).length > 0 && round < 5; round++) {
+      for (const target of activation.missing ?? []) await indexInto(target, false);
+      activation = await io.activateVersion(input);
+    }
+    if ((activation.missing ?? []).length > 0) throw ApplicationFailure.retryable('generations kept changing during activation', 'activation_unsettled');
+    const { activeVersion, superseded } = activation;
+    enter(superseded ? 'superseded' : 'ready');
+    return { stage: progress.stage as 'ready' | 'superseded', pageCount: progress.pageCount ?? null, chunkCount: progress.chunkCount ?? 0, activeVersion: activeVersion ?? 0 };
   } catch (error) {
     const failure = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
     if (isCancellation(error) || failure?.type === DOCUMENT_DELETED) {
@@ -60,10 +80,17 @@ export async function ingestDocumentWorkflow(input: IngestDocumentInput): Promis
       if (isCancellation(error)) throw error;
       return { stage: 'deleted', pageCount: progress.pageCount ?? null, chunkCount: progress.chunkCount ?? 0, activeVersion: 0 };
     }
-    const code = failure?.type ?? 'ingest_failed';
+    const code = failure?.type ?? (error instanceof ApplicationFailure ? error.type : undefined) ?? 'ingest_failed';
     const message = failure?.message ?? (error as Error).message;
     await CancellationScope.nonCancellable(() => cleanup.markFailed(input, code, message));
-    progress.stage = 'failed';
+    enter('failed');
     throw ApplicationFailure.nonRetryable(message, code);
   }
+}
+
+/** Runs started before generations existed name one index and its chunking instead of targets. */
+function targetsOf(input: IngestDocumentInput): IndexTarget[] {
+  if (input.targets) return input.targets;
+  const legacy = input as unknown as { indexName: string; chunking: IndexTarget['chunking'] };
+  return [{ generation: 0, indexName: legacy.indexName, embeddingModel: '', chunking: legacy.chunking }];
 }

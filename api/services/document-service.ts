@@ -6,8 +6,9 @@ import { detectMediaType } from '../../lib/ingest/media-type';
 import { DocumentRejected, decodeUtf8 } from '../../lib/ingest/parse';
 import { ingestWorkflowId, TASK_QUEUES, type IngestDocumentInput } from '../../lib/ingest/types';
 import type { Platform } from '../../lib/platform';
-import { indexNameOf } from '../../lib/stores/index-name';
-import type { DocumentRecord } from '../../lib/stores/metadata-store';
+import { runSearchAttributes } from '../../lib/search-attributes';
+import { aliasNameOf, indexNameOf } from '../../lib/stores/index-name';
+import type { CollectionRecord, DocumentRecord } from '../../lib/stores/metadata-store';
 import type { ingestDocumentWorkflow } from '../../workflows';
 
 export interface UploadRequest {
@@ -62,9 +63,13 @@ export class DocumentService {
       ...defaultChunking(config, embedder.maxInputTokens),
       generation: 1,
     });
-    if (collection.embeddingModel !== embedder.modelId) {
-      throw new PlatformError('embedding_model_mismatch', `collection ${collection.name} is indexed with ${collection.embeddingModel}; this deployment embeds with ${embedder.modelId}`, 409);
+    const targets = await this.platform.generations.writeTargets(request.tenantId, collection.name);
+    for (const target of targets) {
+      if (!this.platform.embedders.has(target.embeddingModel)) {
+        throw new PlatformError('embedding_model_unavailable', `collection ${collection.name} is indexed with ${target.embeddingModel}, which this deployment cannot run`, 409);
+      }
     }
+    await this.ensureLiveAlias(collection);
     const { sha256 } = await blobs.putRaw(bytes);
     const documentId = request.documentId ?? derivedDocumentId(collection.name, sha256);
     const workflowId = ingestWorkflowId(request.tenantId, documentId, sha256);
@@ -81,15 +86,14 @@ export class DocumentService {
       workflowId,
     });
     if (registered.startRun) {
-      await this.startIngestion(registered.workflowId, {
+      await this.startIngestion(registered.workflowId, collection, {
         tenantId: request.tenantId,
         collection: collection.name,
         documentId,
         version: registered.version,
         sha256,
         mediaType,
-        indexName: indexNameOf(collection),
-        chunking: { chunkSizeTokens: collection.chunkSizeTokens, chunkOverlapTokens: collection.chunkOverlapTokens },
+        targets,
         heartbeatTimeoutMs: config.ACTIVITY_HEARTBEAT_TIMEOUT_MS,
       });
     }
@@ -127,20 +131,33 @@ export class DocumentService {
     if (!doc) throw new PlatformError('document_not_found', `no document ${documentId}`, 404);
     const running = doc.versions.filter((v) => !['ready', 'failed', 'superseded'].includes(v.stage));
     await Promise.all(running.map((v) => this.temporal.workflow.getHandle(v.workflowId).cancel().catch(ignoreNotFound)));
-    const collection = await metadata.getCollection(tenantId, doc.collection);
-    if (collection) await index.deletePoints(indexNameOf(collection), { tenantId, collection: doc.collection, documentId });
+    // Every generation that still has an index: one being built, the live one, those kept for rollback.
+    for (const target of await this.platform.generations.keptGenerations(tenantId, doc.collection)) {
+      await index.deletePoints(target.indexName, { tenantId, collection: doc.collection, documentId });
+    }
     for (const sha256 of new Set(doc.versions.map((v) => v.sha256))) {
       if (!(await metadata.isBlobReferenced(sha256))) await blobs.remove(blobs.rawKey(sha256));
     }
     return doc;
   }
 
-  private async startIngestion(workflowId: string, input: IngestDocumentInput): Promise<void> {
+  /** A new collection gets its first generation's index and the alias queries read through. */
+  private async ensureLiveAlias(collection: CollectionRecord): Promise<void> {
+    const { index } = this.platform;
+    if (await index.resolveAlias(aliasNameOf(collection))) return;
+    await index.ensureIndex(indexNameOf(collection), { dimensions: collection.dimensions });
+    await index.setAlias(aliasNameOf(collection), indexNameOf(collection));
+  }
+
+  private async startIngestion(workflowId: string, collection: CollectionRecord, input: IngestDocumentInput): Promise<void> {
+    const searchable = this.platform.config.TEMPORAL_SEARCH_ATTRIBUTES === 'on';
     try {
       await this.temporal.workflow.start<typeof ingestDocumentWorkflow>('ingestDocumentWorkflow', {
         taskQueue: TASK_QUEUES.ingest,
         workflowId,
         args: [input],
+        staticSummary: `Ingest ${input.documentId} v${input.version} into ${input.collection} (${input.targets.map((t) => `g${t.generation}`).join(' + ')})`,
+        ...(searchable && { typedSearchAttributes: runSearchAttributes({ tenantId: input.tenantId, collection: input.collection, generation: collection.generation, stage: 'queued' }) }),
         // Same bytes while a run is in flight: join it. After a failure: a fresh run may retry.
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',

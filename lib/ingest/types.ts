@@ -19,13 +19,21 @@ export interface ChunkingSettings {
   chunkOverlapTokens: number;
 }
 
+/** One generation of a collection's index, with the settings its chunks are made with. */
+export interface IndexTarget {
+  generation: number;
+  /** Physical vector index: `{tenant}__{collection}__g{generation}`. */
+  indexName: string;
+  embeddingModel: string;
+  chunking: ChunkingSettings;
+}
+
 /** Small by design: the bytes travel through the blob store (claim-check), not the workflow history. */
 export interface IngestDocumentInput extends VersionRef {
   sha256: string;
   mediaType: MediaType;
-  /** Physical vector index the points go to. */
-  indexName: string;
-  chunking: ChunkingSettings;
+  /** Every generation that serves or is being built: an upload during a re-index reaches both. */
+  targets: IndexTarget[];
   /** How long a silent activity may run before Temporal retries it elsewhere (worker death). */
   heartbeatTimeoutMs: number;
 }

@@ -15,7 +15,8 @@ export const LOCAL_MODEL_FILES = ['tokenizer.json', 'tokenizer_config.json', 'co
  * off, so a missing file is an error that names the set-up command, never a download.
  */
 export class LocalOnnxEmbedder implements Embedder {
-  readonly modelId = 'all-MiniLM-L6-v2-int8';
+  static readonly MODEL_ID = 'all-MiniLM-L6-v2-int8';
+  readonly modelId = LocalOnnxEmbedder.MODEL_ID;
   readonly dimensions = 384;
   /** sentence-transformers truncates this model at 256 word pieces. */
   static readonly MAX_INPUT_TOKENS = 256;

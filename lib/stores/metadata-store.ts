@@ -46,6 +46,72 @@ const MIGRATIONS: string[] = [
      primary key (tenant_id, document_id, version),
      unique (tenant_id, document_id, sha256),
      foreign key (tenant_id, document_id) references documents (tenant_id, document_id) on delete cascade)`,
+  // Re-indexing: each collection is served by one live generation; others are being built,
+  // kept for rollback, or gone. `collections` keeps mirroring the live generation's settings.
+  `create table if not exists collection_generations (
+     tenant_id text not null,
+     collection text not null,
+     generation int not null,
+     embedding_model text not null,
+     dimensions int not null,
+     chunk_size_tokens int not null,
+     chunk_overlap_tokens int not null,
+     state text not null,
+     created_at timestamptz not null default now(),
+     retired_at timestamptz,
+     primary key (tenant_id, collection, generation),
+     foreign key (tenant_id, collection) references collections (tenant_id, name))`,
+  `insert into collection_generations (tenant_id, collection, generation, embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, state)
+     select tenant_id, name, generation, embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, 'live' from collections
+     on conflict do nothing`,
+  // Which version of a document each generation holds, with its chunk count: what the gate checks.
+  `create table if not exists generation_documents (
+     tenant_id text not null,
+     collection text not null,
+     generation int not null,
+     document_id text not null,
+     version int not null,
+     chunk_count int not null,
+     primary key (tenant_id, collection, generation, document_id, version),
+     foreign key (tenant_id, document_id) references documents (tenant_id, document_id) on delete cascade)`,
+  `insert into generation_documents (tenant_id, collection, generation, document_id, version, chunk_count)
+     select d.tenant_id, d.collection, c.generation, d.document_id, d.active_version, coalesce(v.chunk_count, 0)
+     from documents d join collections c on c.tenant_id = d.tenant_id and c.name = d.collection
+     join document_versions v on v.tenant_id = d.tenant_id and v.document_id = d.document_id and v.version = d.active_version
+     on conflict do nothing`,
+  `create table if not exists reindex_runs (
+     id text primary key,
+     tenant_id text not null,
+     collection text not null,
+     kind text not null,
+     from_generation int not null,
+     to_generation int not null,
+     workflow_id text not null,
+     stage text not null,
+     paused boolean not null default false,
+     documents_total int,
+     documents_done int not null default 0,
+     chunks int not null default 0,
+     report jsonb,
+     started_at timestamptz not null default now(),
+     updated_at timestamptz not null default now(),
+     finished_at timestamptz)`,
+  `create index if not exists reindex_runs_by_collection on reindex_runs (tenant_id, collection, started_at)`,
+  `create table if not exists reindex_errors (
+     run_id text not null references reindex_runs (id) on delete cascade,
+     document_id text not null,
+     code text not null,
+     message text not null,
+     primary key (run_id, document_id))`,
+  // A labeled question set per collection: what the re-index gate measures recall with.
+  `create table if not exists eval_questions (
+     tenant_id text not null,
+     collection text not null,
+     position int not null,
+     question text not null,
+     relevant_document_ids jsonb not null,
+     primary key (tenant_id, collection, position),
+     foreign key (tenant_id, collection) references collections (tenant_id, name))`,
 ];
 
 export async function migrate(db: SqlDatabase): Promise<void> {
@@ -113,6 +179,14 @@ export interface NewUpload {
   workflowId: string;
 }
 
+export interface Activation {
+  /** The document's active version afterwards (null: still none). */
+  activeVersion: number | null;
+  superseded: boolean;
+  /** Generations that must index this version before it can become active; empty once it is. */
+  missingGenerations: number[];
+}
+
 export interface RegisteredUpload {
   version: number;
   workflowId: string;
@@ -135,6 +209,11 @@ export class MetadataStore {
     );
     const collection = await this.getCollection(defaults.tenantId, defaults.name);
     if (!collection) throw new Error(`collection ${defaults.name} vanished after insert`);
+    await this.db.query(
+      `insert into collection_generations (tenant_id, collection, generation, embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, state)
+       values ($1, $2, $3, $4, $5, $6, $7, 'live') on conflict do nothing`,
+      [collection.tenantId, collection.name, collection.generation, collection.embeddingModel, collection.dimensions, collection.chunkSizeTokens, collection.chunkOverlapTokens],
+    );
     return collection;
   }
 
@@ -202,10 +281,14 @@ export class MetadataStore {
 
   /**
    * Makes a fully indexed version the active one. Versions only move forward: a slower, older run
-   * finishing after a newer one finds itself superseded. Returns null if the document is gone.
+   * finishing after a newer one finds itself superseded. A version becomes active only once every
+   * generation that serves or is being built holds it; otherwise nothing changes and the missing
+   * generations are named (a re-index began after this upload was routed). The collection row
+   * lock orders this against a generation swap. Returns null if the document is gone.
    */
-  async activateVersion(ref: VersionRef): Promise<{ activeVersion: number; superseded: boolean } | null> {
+  async activateVersion(ref: VersionRef): Promise<Activation | null> {
     return this.db.transaction(async (tx) => {
+      await tx.query('select 1 from collections where tenant_id = $1 and name = $2 for update', [ref.tenantId, ref.collection]);
       const [doc] = await tx.query<{ active_version: number | null }>(
         'select active_version from documents where tenant_id = $1 and document_id = $2 for update',
         [ref.tenantId, ref.documentId],
@@ -213,6 +296,17 @@ export class MetadataStore {
       const [version] = await tx.query('select 1 from document_versions where tenant_id = $1 and document_id = $2 and version = $3', [ref.tenantId, ref.documentId, ref.version]);
       if (!doc || !version) return null;
       const superseded = doc.active_version !== null && doc.active_version > ref.version;
+      if (!superseded) {
+        const missing = await tx.query<{ generation: number }>(
+          `select g.generation from collection_generations g
+           where g.tenant_id = $1 and g.collection = $2 and g.state in ('live', 'building')
+             and not exists (select 1 from generation_documents d where d.tenant_id = g.tenant_id and d.collection = g.collection
+                             and d.generation = g.generation and d.document_id = $3 and d.version = $4)
+           order by g.generation`,
+          [ref.tenantId, ref.collection, ref.documentId, ref.version],
+        );
+        if (missing.length > 0) return { activeVersion: doc.active_version, superseded: false, missingGenerations: missing.map((m) => m.generation) };
+      }
       const activeVersion = superseded ? (doc.active_version as number) : ref.version;
       await tx.query('update documents set active_version = $3, updated_at = now() where tenant_id = $1 and document_id = $2', [ref.tenantId, ref.documentId, activeVersion]);
       await tx.query(
@@ -220,8 +314,10 @@ export class MetadataStore {
          where tenant_id = $1 and document_id = $2 and (version = $3 or (version < $3 and stage = 'ready'))`,
         [ref.tenantId, ref.documentId, activeVersion],
       );
+      // Older versions (a superseded one included) leave every generation; a newer one in flight keeps its rows.
+      await tx.query('delete from generation_documents where tenant_id = $1 and document_id = $2 and version < $3', [ref.tenantId, ref.documentId, activeVersion]);
       if (superseded) await this.updateVersion(tx, ref, { stage: 'superseded' });
-      return { activeVersion, superseded };
+      return { activeVersion, superseded, missingGenerations: [] };
     });
   }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PDFDocument, PDFHexString, StandardFonts } from 'pdf-lib';
 
@@ -74,3 +74,18 @@ export const POLICIES = {
     text: '# Security policy\n\nPasswords are rotated every ninety days and must not be reused. A lost or stolen laptop is reported to the IT service desk immediately, day or night, so the device can be wiped remotely. Never share one-time codes with anyone.',
   },
 };
+
+/** The Fastify reference docs shipped in the installed fastify package: a real corpus of 21 Markdown files. */
+export function fastifyReferenceDocs(): { documentId: string; text: string }[] {
+  const dir = join(dirname(require.resolve('fastify/package.json')), 'docs', 'Reference');
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.md'))
+    .sort()
+    .map((file) => ({ documentId: file, text: readFileSync(join(dir, file), 'utf8') }));
+}
+
+/** scripts/eval's labeled questions over that corpus, as the re-index gate's document-level set. */
+export function fastifyReferenceQuestions(): { question: string; relevantDocumentIds: string[] }[] {
+  const set = JSON.parse(readFileSync(join(__dirname, '../../scripts/eval/fastify-reference.questions.json'), 'utf8')) as { questions: { question: string; document: string }[] };
+  return set.questions.map((q) => ({ question: q.question, relevantDocumentIds: [q.document] }));
+}

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { cacheRoot } from '../../lib/config';
+import { RAG_SEARCH_ATTRIBUTES } from '../../lib/search-attributes';
 
 /** The Temporal CLI that scripts/setup.sh builds; tests use the real dev server, never a mock. */
 export function temporalBinary(): string {
@@ -10,9 +11,16 @@ export function temporalBinary(): string {
   return path;
 }
 
-export async function startTemporalDevServer(): Promise<TestWorkflowEnvironment> {
+/** With the platform's search attributes registered, as scripts/start.sh does; `uiPort` also serves the Temporal UI. */
+export async function startTemporalDevServer(options: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalBinary() }, ip: '127.0.0.1', extraArgs: ['--log-level', 'error'] },
+    server: {
+      executable: { type: 'existing-path', path: temporalBinary() },
+      ip: '127.0.0.1',
+      extraArgs: ['--log-level', 'error'],
+      searchAttributes: [...RAG_SEARCH_ATTRIBUTES],
+      ...(options.uiPort !== undefined && { ui: true, uiPort: options.uiPort }),
+    },
   });
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PlatformError } from '../../../lib/errors';
+import { GenerationStore } from '../../../lib/stores/generation-store';
 import { MetadataStore, migrate, type CollectionRecord, type NewUpload } from '../../../lib/stores/metadata-store';
 import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from '../../../lib/stores/sql';
 import { postgresBinDir, startTemporaryPostgres } from '../../helpers/postgres';
@@ -14,6 +15,7 @@ describe(`MetadataStore (${name})`, { skip }, () => {
   let cleanup: () => Promise<void>;
   let db: SqlDatabase;
   let store: MetadataStore;
+  let generations: GenerationStore;
   let collection: CollectionRecord;
   const upload = (documentId: string, sha256: string): NewUpload => ({
     tenantId: 't1', collection, documentId, sha256, sizeBytes: 10, mediaType: 'text/plain', filename: 'a.txt', title: null, metadata: { k: 'v' }, workflowId: `ingest/t1/${documentId}/${sha256}`,
@@ -24,6 +26,7 @@ describe(`MetadataStore (${name})`, { skip }, () => {
     await migrate(db);
     await migrate(db); // twice: migrations are idempotent
     store = new MetadataStore(db);
+    generations = new GenerationStore(db);
     collection = await store.ensureCollection({ tenantId: 't1', name: 'docs', embeddingModel: 'm', dimensions: 3, chunkSizeTokens: 100, chunkOverlapTokens: 10, generation: 1 });
   });
   after(async () => {
@@ -48,14 +51,57 @@ describe(`MetadataStore (${name})`, { skip }, () => {
     assert.deepEqual(results.map((r) => r.version).sort(), [1, 2, 3, 4]);
   });
 
-  it('only moves the active version forward', async () => {
+  it('only moves the active version forward, once every serving generation holds it', async () => {
     const ref = (version: number) => ({ tenantId: 't1', collection: 'docs', documentId: 'd2', version });
-    assert.deepEqual(await store.activateVersion(ref(3)), { activeVersion: 3, superseded: false });
-    assert.deepEqual(await store.activateVersion(ref(2)), { activeVersion: 3, superseded: true }, 'an older run finishing late is superseded');
-    assert.deepEqual(await store.activateVersion(ref(4)), { activeVersion: 4, superseded: false });
+    const held = (version: number, generation = 1) => generations.recordIndexed({ ...ref(version), generation, chunkCount: 5 });
+    assert.deepEqual(await store.activateVersion(ref(3)), { activeVersion: null, superseded: false, missingGenerations: [1] }, 'not indexed yet: nothing changes');
+    await held(3);
+    assert.deepEqual(await store.activateVersion(ref(3)), { activeVersion: 3, superseded: false, missingGenerations: [] });
+    assert.deepEqual(await store.activateVersion(ref(2)), { activeVersion: 3, superseded: true, missingGenerations: [] }, 'an older run finishing late is superseded');
+
+    // A re-index began: version 4 must reach generation 2 as well before it can serve.
+    const { to } = await generations.beginBuild('t1', 'docs', { embeddingModel: 'm', dimensions: 3, chunking: { chunkSizeTokens: 50, chunkOverlapTokens: 5 } });
+    assert.equal(to.generation, 2);
+    await held(4);
+    assert.deepEqual((await store.activateVersion(ref(4))).missingGenerations, [2]);
+    await held(4, 2);
+    assert.deepEqual(await store.activateVersion(ref(4)), { activeVersion: 4, superseded: false, missingGenerations: [] });
+    assert.equal(await generations.heldChunks({ ...ref(3), generation: 1 }), null, 'older versions leave every generation');
     const doc = await store.getDocument('t1', 'd2');
     assert.equal(doc?.activeVersion, 4);
     assert.deepEqual(doc?.versions.map((v) => [v.version, v.stage]), [[4, 'ready'], [3, 'superseded'], [2, 'superseded'], [1, 'queued']]);
+    await generations.abandonBuild(to, 'cancelled', 'reindex');
+  });
+
+  it('builds, swaps, retains, rolls back and drops generations', async () => {
+    const settings = { embeddingModel: 'm2', dimensions: 3, chunking: { chunkSizeTokens: 60, chunkOverlapTokens: 6 } };
+    const { from, to } = await generations.beginBuild('t1', 'docs', settings);
+    assert.deepEqual([from.generation, to.generation, to.state], [1, 3, 'building'], 'numbers are never reused: 2 was cancelled');
+    await assert.rejects(generations.beginBuild('t1', 'docs', settings), (e) => PlatformError.isInstance(e) && e.code === 'reindex_in_progress');
+    assert.deepEqual((await generations.writeTargets('t1', 'docs')).map((t) => [t.generation, t.indexName]), [[1, 't1__docs__g1'], [3, 't1__docs__g3']]);
+
+    assert.deepEqual(await generations.swap(to, 1), { swapped: false, missing: 1 }, 'd2 v4 is not in generation 3 yet');
+    assert.deepEqual(await generations.missingFrom('t1', 'docs', 3), [{ documentId: 'd2', version: 4 }]);
+    await generations.recordIndexed({ tenantId: 't1', collection: 'docs', generation: 3, documentId: 'd2', version: 4, chunkCount: 9 });
+    const swap = await generations.swap(to, 1);
+    assert.equal(swap.swapped, true);
+    const live = await store.getCollection('t1', 'docs');
+    assert.deepEqual([live?.generation, live?.embeddingModel, live?.chunkSizeTokens], [3, 'm2', 60], 'the collection mirrors its live generation');
+    assert.deepEqual((await generations.list('t1', 'docs')).map((g) => [g.generation, g.state]), [[1, 'retained'], [2, 'cancelled'], [3, 'live']]);
+
+    const rollback = await generations.beginRollback('t1', 'docs');
+    assert.deepEqual([rollback.from.generation, rollback.to.generation], [3, 1]);
+    assert.deepEqual((await generations.writeTargets('t1', 'docs')).map((t) => t.generation), [3, 1], 'uploads reach the generation being rolled back to');
+    assert.equal((await generations.swap(rollback.to, 1)).swapped, true, 'generation 1 held d2 v4 since its upload');
+    assert.deepEqual((await generations.list('t1', 'docs')).map((g) => [g.generation, g.state]), [[1, 'live'], [2, 'cancelled'], [3, 'retained']]);
+
+    const next = await generations.beginBuild('t1', 'docs', settings);
+    await generations.recordIndexed({ tenantId: 't1', collection: 'docs', generation: 4, documentId: 'd2', version: 4, chunkCount: 9 });
+    const dropping = await generations.swap(next.to, 1);
+    assert.ok(dropping.swapped);
+    assert.deepEqual(dropping.dropped.map((g) => g.generation), [3], 'only the newest retained generation is kept');
+    assert.deepEqual((await generations.list('t1', 'docs')).map((g) => [g.generation, g.state]), [[1, 'retained'], [2, 'cancelled'], [3, 'dropped'], [4, 'live']]);
+    await assert.rejects(generations.beginRollback('t2', 'docs'), (e) => PlatformError.isInstance(e) && e.statusCode === 404, 'scoped by tenant');
   });
 
   it('lets a failed version be retried with the same bytes', async () => {
@@ -79,6 +125,8 @@ describe(`MetadataStore (${name})`, { skip }, () => {
     assert.deepEqual([...page1, ...page2].map((d) => d.documentId), ['d1', 'd2', 'd3']);
     const removed = await store.deleteDocument('t1', 'd2');
     assert.equal(removed?.versions.length, 4);
+    assert.equal(await generations.heldChunks({ tenantId: 't1', collection: 'docs', generation: 4, documentId: 'd2', version: 4 }), null, 'a deleted document leaves every generation');
+    assert.equal(await generations.recordIndexed({ tenantId: 't1', collection: 'docs', generation: 4, documentId: 'd2', version: 4, chunkCount: 1 }), false, 'and cannot be recorded again');
     assert.equal(await store.getDocument('t1', 'd2'), null);
     assert.equal(await store.setStage({ tenantId: 't1', collection: 'docs', documentId: 'd2', version: 4 }, 'ready'), false, 'a run of a deleted document learns it is gone');
     assert.equal(await store.activateVersion({ tenantId: 't1', collection: 'docs', documentId: 'd2', version: 4 }), null);

@@ -1,0 +1,111 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { collectionName, collectionView, errorBody, evalSetBody, reindexBody, reindexRunDetail, reindexRunView } from '../schemas';
+import type { ReindexRunRecord } from '../../lib/stores/reindex-run-store';
+import type { ReindexService } from '../services/reindex-service';
+
+const errors = { 400: errorBody, 404: errorBody, 409: errorBody, 422: errorBody, 503: errorBody };
+const runParams = z.object({ collection: collectionName, reindexId: z.string().regex(/^rx_[0-9a-f]{12}$/, 'a re-index id looks like rx_0123456789ab') });
+
+/** Public view of a run: the tenant is the caller's own and stays out of it. */
+function view<T extends ReindexRunRecord>(run: T): Omit<T, 'tenantId'> {
+  const { tenantId: _tenant, ...rest } = run;
+  return rest;
+}
+
+/** Collections and their index generations: re-index, its operation, rollback, the labeled question set. */
+export const collectionRoutes: FastifyPluginAsyncZod<{ reindex: ReindexService }> = async (app, { reindex }) => {
+  app.get(
+    '/collections/:collection',
+    {
+      schema: { tags: ['collections'], summary: 'A collection: live generation, settings, all generations', params: z.object({ collection: collectionName }), response: { 200: collectionView, ...errors } },
+    },
+    async (request) => {
+      const collection = await reindex.collection(request.tenantId, request.params.collection);
+      return { ...collection, generations: collection.generations.map(({ tenantId: _t, collection: _c, ...g }) => g) };
+    },
+  );
+
+  app.post(
+    '/collections/:collection/reindex',
+    {
+      schema: {
+        tags: ['collections'],
+        summary: 'Rebuild the collection as a new generation (new embedding model and/or chunking); it goes live only if the gate passes',
+        params: z.object({ collection: collectionName }),
+        body: reindexBody,
+        response: { 202: reindexRunView, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const run = await reindex.startReindex({ ...request.body, tenantId: request.tenantId, collection: request.params.collection });
+      return reply.status(202).send(view(run));
+    },
+  );
+
+  app.get(
+    '/collections/:collection/reindex',
+    { schema: { tags: ['collections'], summary: 'Recent re-index and rollback runs, newest first', params: z.object({ collection: collectionName }), response: { 200: z.object({ runs: z.array(reindexRunView) }), ...errors } } },
+    async (request) => ({ runs: (await reindex.list(request.tenantId, request.params.collection)).map(view) }),
+  );
+
+  app.get(
+    '/collections/:collection/reindex/:reindexId',
+    { schema: { tags: ['collections'], summary: 'Progress of a run: stage, documents done/total, chunks, errors, ETA, gate report', params: runParams, response: { 200: reindexRunDetail, ...errors } } },
+    async (request) => view(await reindex.get(request.tenantId, request.params.collection, request.params.reindexId)),
+  );
+
+  for (const signal of ['pause', 'resume'] as const) {
+    app.post(
+      `/collections/:collection/reindex/:reindexId/${signal}`,
+      {
+        schema: {
+          tags: ['collections'],
+          summary: signal === 'pause' ? 'Pause a run after its current batch (and before the swap)' : 'Resume a paused run',
+          params: runParams,
+          response: { 202: reindexRunDetail, ...errors },
+        },
+      },
+      async (request, reply) => reply.status(202).send(view(await reindex.signal(request.tenantId, request.params.collection, request.params.reindexId, signal))),
+    );
+  }
+
+  app.delete(
+    '/collections/:collection/reindex/:reindexId',
+    { schema: { tags: ['collections'], summary: 'Cancel a run; its half-built generation is removed, the live one is untouched', params: runParams, response: { 202: reindexRunDetail, ...errors } } },
+    async (request, reply) => reply.status(202).send(view(await reindex.cancel(request.tenantId, request.params.collection, request.params.reindexId))),
+  );
+
+  app.post(
+    '/collections/:collection/rollback',
+    {
+      schema: {
+        tags: ['collections'],
+        summary: 'Go back to the previous generation: it catches up with changes since, passes the count gate, and swaps back in',
+        params: z.object({ collection: collectionName }),
+        response: { 202: reindexRunView, ...errors },
+      },
+    },
+    async (request, reply) => reply.status(202).send(view(await reindex.startRollback(request.tenantId, request.params.collection))),
+  );
+
+  app.put(
+    '/collections/:collection/eval-set',
+    {
+      schema: {
+        tags: ['collections'],
+        summary: "Replace the collection's labeled questions (document-level relevance); the re-index gate compares recall@k on them",
+        params: z.object({ collection: collectionName }),
+        body: evalSetBody,
+        response: { 200: evalSetBody, ...errors },
+      },
+    },
+    async (request) => ({ questions: await reindex.setEvalSet(request.tenantId, request.params.collection, request.body.questions) }),
+  );
+
+  app.get(
+    '/collections/:collection/eval-set',
+    { schema: { tags: ['collections'], summary: "The collection's labeled questions", params: z.object({ collection: collectionName }), response: { 200: evalSetBody, ...errors } } },
+    async (request) => ({ questions: await reindex.getEvalSet(request.tenantId, request.params.collection) }),
+  );
+};

@@ -1,0 +1,166 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  ContinueAsNew,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ReindexActivities } from '../activities/reindex';
+import { TASK_QUEUES } from '../lib/ingest/types';
+import type { GateReport, ReindexBatchInput, ReindexBatchResult, ReindexCounters, ReindexInput, ReindexResult, ReindexStage } from '../lib/reindex/types';
+import { publishStage } from './run-stage';
+
+export interface ReindexProgress {
+  stage: ReindexStage;
+  paused: boolean;
+  counters: ReindexCounters;
+  batchesDone: number;
+  report?: GateReport;
+}
+
+export const pauseReindexSignal = defineSignal('pause');
+export const resumeReindexSignal = defineSignal('resume');
+export const reindexProgressQuery = defineQuery<ReindexProgress>('reindexProgress');
+
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 };
+/** Catch-up rounds before giving up on a collection whose documents keep changing faster than it. */
+const MAX_CATCH_UP_ROUNDS = 5;
+
+/**
+ * Builds generation n+1 of a collection from its stored raw documents, checks it, and swaps the
+ * alias: prepare → build (one child workflow per batch, continue-as-new every few batches) →
+ * catch up (what changed during the build) → gate → swap. Pause and resume are signals, checked
+ * between batches and before the swap; cancelling removes the half-built generation. The live
+ * generation serves throughout and is untouched unless the gate passes.
+ */
+export async function reindexCollectionWorkflow(input: ReindexInput): Promise<ReindexResult> {
+  const work = proxyActivities<ReindexActivities>({ startToCloseTimeout: '1 hour', heartbeatTimeout: input.heartbeatTimeoutMs, retry });
+  const book = proxyActivities<ReindexActivities>({ startToCloseTimeout: '1 minute', retry: { ...retry, maximumAttempts: 30 } });
+
+  const progress: ReindexProgress = {
+    stage: input.cursor ? 'building' : 'queued',
+    paused: input.paused ?? false,
+    counters: input.counters ?? { documentsDone: 0, chunks: 0, errors: 0 },
+    batchesDone: input.cursor?.batch ?? 0,
+  };
+  let documentsTotal = input.documentsTotal;
+  setHandler(reindexProgressQuery, () => progress);
+  setHandler(pauseReindexSignal, () => void (progress.paused = true));
+  setHandler(resumeReindexSignal, () => void (progress.paused = false));
+
+  const describe = () => {
+    const { counters } = progress;
+    const total = documentsTotal === undefined ? '' : `/${documentsTotal}`;
+    setCurrentDetails(
+      [
+        `**${input.kind === 'rollback' ? 'Rollback' : 'Re-index'} of ${input.collection}: g${input.fromGeneration} → g${input.target.generation}**`,
+        `stage: ${progress.paused ? 'paused' : progress.stage}`,
+        `documents: ${counters.documentsDone}${total} · chunks: ${counters.chunks} · errors: ${counters.errors} · batches: ${progress.batchesDone}`,
+        `chunking: ${input.target.chunking.chunkSizeTokens}/${input.target.chunking.chunkOverlapTokens} tokens · model: ${input.target.embeddingModel}`,
+        ...(progress.report ? [`gate: ${progress.report.passed ? 'passed' : `failed: ${progress.report.reasons.join('; ')}`}`] : []),
+      ].join('\n\n'),
+    );
+  };
+  const enter = async (stage: ReindexStage, extra: { report?: GateReport; finished?: boolean } = {}) => {
+    progress.stage = stage;
+    publishStage(stage);
+    describe();
+    await book.recordRun(input.runId, { stage, ...extra });
+  };
+  /** Holds here while paused, showing it in the stage; a cancel while paused still goes through. */
+  const holdIfPaused = async () => {
+    if (!progress.paused) return;
+    const resumeTo = progress.stage;
+    publishStage('paused');
+    describe();
+    await book.recordRun(input.runId, { stage: 'paused', paused: true });
+    await condition(() => !progress.paused);
+    await enter(resumeTo);
+    await book.recordRun(input.runId, { paused: false });
+  };
+  const runBatch = async (documentIds: string[], name: string) => {
+    const batch: ReindexBatchInput = { runId: input.runId, tenantId: input.tenantId, collection: input.collection, target: input.target, documentIds, heartbeatTimeoutMs: input.heartbeatTimeoutMs };
+    const result = await executeChild(reindexBatchWorkflow, { workflowId: `${workflowInfo().workflowId}/${name}`, args: [batch] });
+    progress.counters.documentsDone += result.indexed + result.alreadyIndexed;
+    progress.counters.chunks += result.chunks;
+    progress.counters.errors += result.failed;
+    progress.batchesDone++;
+    describe();
+    await book.recordRun(input.runId, { counters: progress.counters });
+  };
+
+  try {
+    if (!input.cursor) {
+      documentsTotal = (await work.prepareTarget(input)).documentsTotal;
+      await enter('building');
+    } else {
+      describe();
+    }
+    let cursor = input.cursor ?? { after: '', batch: 0 };
+    for (let batchesThisRun = 0; ; batchesThisRun++) {
+      await holdIfPaused();
+      if (batchesThisRun >= input.batchesPerRun || workflowInfo().continueAsNewSuggested) {
+        // A fresh history for the next stretch: the cursor and counters are all it needs.
+        await continueAsNew<typeof reindexCollectionWorkflow>({ ...input, cursor, counters: progress.counters, paused: progress.paused, documentsTotal });
+      }
+      const documentIds = await work.listDocumentPage({ tenantId: input.tenantId, collection: input.collection, after: cursor.after, limit: input.batchSize });
+      if (documentIds.length === 0) break;
+      await runBatch(documentIds, `batch-${cursor.batch}`);
+      cursor = { after: documentIds[documentIds.length - 1] as string, batch: cursor.batch + 1 };
+    }
+
+    for (let round = 1; ; round++) {
+      await enter('catching_up');
+      for (let pass = 1; ; pass++) {
+        const { missing } = await work.sweepTarget(input);
+        if (missing.length === 0) break;
+        if (pass > MAX_CATCH_UP_ROUNDS) throw ApplicationFailure.nonRetryable(`${missing.length} documents still missing after ${MAX_CATCH_UP_ROUNDS} catch-up passes`, 'reindex_unsettled');
+        for (let i = 0; i < missing.length; i += input.batchSize) {
+          await holdIfPaused();
+          await runBatch(missing.slice(i, i + input.batchSize), `catch-up-${round}-${pass}-${i / input.batchSize}`);
+        }
+      }
+      await enter('gating');
+      progress.report = await work.gateTarget(input);
+      if (!progress.report.passed) {
+        throw ApplicationFailure.nonRetryable(`gate failed: ${progress.report.reasons.join('; ')}`, 'reindex_gate_failed', progress.report);
+      }
+      await holdIfPaused();
+      await enter('swapping');
+      const swap = await work.swapTarget(input);
+      if (swap.swapped) break;
+      // An activation slipped in after the gate: catch up again.
+      if (round >= MAX_CATCH_UP_ROUNDS) throw ApplicationFailure.nonRetryable(`${swap.missing} documents changed during every swap attempt`, 'reindex_unsettled');
+    }
+    await enter('done', { report: progress.report, finished: true });
+    return { stage: 'done', generation: input.target.generation, report: progress.report };
+  } catch (error) {
+    if (error instanceof ContinueAsNew) throw error;
+    const cancelled = isCancellation(error);
+    const gateFailed = error instanceof ApplicationFailure && error.type === 'reindex_gate_failed';
+    await CancellationScope.nonCancellable(async () => {
+      await book.abandonTarget(input, cancelled ? 'cancelled' : 'failed');
+      await enter(cancelled ? 'cancelled' : gateFailed ? 'gate_failed' : 'failed', { report: progress.report, finished: true });
+    });
+    throw error;
+  }
+}
+
+/** One batch of documents, rebuilt by one heartbeating activity on the embedding queue. */
+export async function reindexBatchWorkflow(batch: ReindexBatchInput): Promise<ReindexBatchResult> {
+  const { reindexDocuments } = proxyActivities<ReindexActivities>({
+    taskQueue: TASK_QUEUES.embed,
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: batch.heartbeatTimeoutMs,
+    retry,
+  });
+  return reindexDocuments(batch);
+}
