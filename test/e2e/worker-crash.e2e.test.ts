@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -13,8 +12,7 @@ import { realPdfs } from '../helpers/fixtures';
 import { apiClient } from '../helpers/stack';
 import { startTemporalDevServer, waitFor } from '../helpers/temporal';
 import { freePort } from '../helpers/net';
-
-const ROOT = resolve(__dirname, '../..');
+import { allInOne } from '../helpers/process';
 
 /**
  * Kills the all-in-one process (API + worker, the zero-setup deployment) with SIGKILL in the
@@ -23,17 +21,9 @@ const ROOT = resolve(__dirname, '../..');
  */
 describe('worker killed during embedding', () => {
   let env: TestWorkflowEnvironment;
-  let child: ChildProcess | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'rag-crash-'));
-  const logFile = join(dataDir, 'process.log');
   let childEnv: NodeJS.ProcessEnv;
-
-  const startProcess = () => {
-    const log = openSync(logFile, 'a');
-    child = spawn(process.execPath, ['--import', 'tsx', 'workers/all-in-one.ts'], { cwd: ROOT, env: childEnv, stdio: ['ignore', log, log] });
-    return child;
-  };
-  const exited = (proc: ChildProcess) => new Promise<void>((done) => (proc.exitCode !== null || proc.signalCode !== null ? done() : proc.once('exit', () => done())));
+  let child: ReturnType<typeof allInOne>;
 
   before(async () => {
     env = await startTemporalDevServer();
@@ -50,12 +40,10 @@ describe('worker killed during embedding', () => {
       CHUNK_OVERLAP_TOKENS: '10',
       ACTIVITY_HEARTBEAT_TIMEOUT_MS: '3000',
     };
+    child = allInOne(childEnv, join(dataDir, 'process.log'));
   });
   after(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGKILL');
-      await exited(child);
-    }
+    await child?.stop('SIGKILL');
     await env?.teardown();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -64,7 +52,7 @@ describe('worker killed during embedding', () => {
     const api = apiClient(`http://127.0.0.1:${childEnv.HTTP_PORT}`);
     const healthy = () => waitFor('the API to answer', () => api.get('/healthz').catch(() => ({ status: 0 })), (r) => r.status === 200, 60_000, 200);
 
-    let proc = startProcess();
+    child.start();
     await healthy();
     const accepted = await api.upload('papers', { bytes: realPdfs.tracingJit(), filename: 'tracemonkey.pdf', type: 'application/pdf' }, { documentId: 'tracemonkey' });
     assert.equal(accepted.status, 202);
@@ -78,10 +66,9 @@ describe('worker killed during embedding', () => {
     );
     const chunkCount = midway.versions[0].chunkCount as number;
     assert.ok(midway.versions[0].chunksEmbedded < chunkCount, `killed part-way: ${midway.versions[0].chunksEmbedded}/${chunkCount}`);
-    proc.kill('SIGKILL');
-    await exited(proc);
+    await child.stop('SIGKILL');
 
-    proc = startProcess();
+    child.start();
     await healthy();
     const done = await waitFor('ingestion to finish after the restart', async () => (await api.get('/v1/documents/tracemonkey')).body, (doc) => ['ready', 'failed'].includes(doc.stage), 180_000, 200);
     assert.equal(done.stage, 'ready', JSON.stringify(done.error));
@@ -98,8 +85,7 @@ describe('worker killed during embedding', () => {
     assert.ok(result.resumedBatches >= 3, `resumed ${result.resumedBatches} of ${result.batches} batches`);
 
     // Stop the process and read its stores directly: exactly one point per chunk, nothing else.
-    proc.kill('SIGTERM');
-    await exited(proc);
+    await child.stop('SIGTERM');
     const platform = await openPlatform(loadConfig({ ...childEnv }));
     try {
       const collection = await platform.metadata.getCollection('default', 'papers');

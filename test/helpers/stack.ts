@@ -75,6 +75,7 @@ export function apiClient(baseUrl: string) {
     get: (path: string) => call('GET', path),
     delete: (path: string) => call('DELETE', path),
     postJson: (path: string, json: unknown) => call('POST', path, { json }),
+    putJson: (path: string, json: unknown) => call('PUT', path, { json }),
     postRaw: (path: string, body: string | Uint8Array, contentType: string) => call('POST', path, { raw: { body, contentType } }),
     upload: (collection: string, file: { bytes: Uint8Array; filename: string; type: string }, fields: Record<string, string> = {}) => {
       const form = new FormData();
