@@ -55,6 +55,11 @@ fi
 if [ "${SKIP_POSTGRES:-0}" != 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   debian_packages+=(postgresql)
 fi
+# Chromium: the browser test drives the Temporal UI headless (through playwright-core, which
+# downloads no browser). SKIP_BROWSER=1 skips it, and that test then says why it skipped.
+if [ "${SKIP_BROWSER:-0}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
+  debian_packages+=(chromium)
+fi
 if [ ${#debian_packages[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   say "installing Debian packages for the tests: ${debian_packages[*]}"
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debian_packages[@]}" >/dev/null

@@ -64,7 +64,7 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
         `**${input.kind === 'rollback' ? 'Rollback' : 'Re-index'} of ${input.collection}: g${input.fromGeneration} → g${input.target.generation}**`,
         `stage: ${progress.paused ? 'paused' : progress.stage}`,
         `documents: ${counters.documentsDone}${total} · chunks: ${counters.chunks} · errors: ${counters.errors} · batches: ${progress.batchesDone}`,
-        `chunking: ${input.target.chunking.chunkSizeTokens}/${input.target.chunking.chunkOverlapTokens} tokens · model: ${input.target.embeddingModel}`,
+        `chunks of ${input.target.chunking.chunkSizeTokens} tokens overlapping by ${input.target.chunking.chunkOverlapTokens} · model: ${input.target.embeddingModel}`,
         ...(progress.report ? [`gate: ${progress.report.passed ? 'passed' : `failed: ${progress.report.reasons.join('; ')}`}`] : []),
       ].join('\n\n'),
     );

@@ -140,7 +140,7 @@ export class ReindexService {
         workflowId,
         args: [input],
         staticSummary: `${kind === 'rollback' ? 'Roll back' : 'Re-index'} ${to.collection}: g${from.generation} → g${to.generation}`,
-        staticDetails: `chunking ${chunkSizeTokens}/${chunkOverlapTokens} tokens, model ${to.embeddingModel}, tenant ${to.tenantId}`,
+        staticDetails: `chunks of ${chunkSizeTokens} tokens overlapping by ${chunkOverlapTokens}, model ${to.embeddingModel}, tenant ${to.tenantId}`,
         ...(config.TEMPORAL_SEARCH_ATTRIBUTES === 'on' && {
           typedSearchAttributes: runSearchAttributes({ tenantId: to.tenantId, collection: to.collection, generation: to.generation, stage: 'queued' }),
         }),

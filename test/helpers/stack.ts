@@ -22,9 +22,9 @@ export interface Stack {
  * The whole platform in this process over real parts: Temporal dev server, workers, the API
  * listening on a loopback port, embedded stores in a temporary directory.
  */
-export async function startStack(overrides: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(overrides: Record<string, string> = {}, options: { temporalUiPort?: number } = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rag-stack-'));
-  const env = await startTemporalDevServer();
+  const env = await startTemporalDevServer({ uiPort: options.temporalUiPort });
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, HTTP_PORT: '0', TEMPORAL_ADDRESS: env.address, ...overrides });
   const platform = await openPlatform(config);
   const workers = await createPlatformWorkers(platform, { address: env.address, namespace: env.namespace ?? 'default' });
