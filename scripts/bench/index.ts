@@ -1,10 +1,12 @@
 import { benchIngest } from './ingest';
 import { benchQuery } from './query';
+import { benchReindex } from './reindex';
 
 /** `npm run bench -- <name> [--options]`; each benchmark prints its figures and a JSON line. */
 const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   ingest: benchIngest,
   query: benchQuery,
+  reindex: benchReindex,
 };
 
 const [name, ...args] = process.argv.slice(2);

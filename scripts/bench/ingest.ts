@@ -86,7 +86,7 @@ export async function benchIngest(args: string[]): Promise<void> {
 }
 
 /** Real PDF pages recombined into documents of 20-40 pages; each document's bytes differ. */
-async function buildCorpus(targetPages: number): Promise<{ bytes: Uint8Array; pages: number }[]> {
+export async function buildCorpus(targetPages: number): Promise<{ bytes: Uint8Array; pages: number }[]> {
   const sources = await Promise.all([realPdfs.tracingJit(), realPdfs.solarCell(), realPdfs.nitricOxide()].map((bytes) => PDFDocument.load(bytes)));
   const pool = sources.flatMap((source) => source.getPageIndices().map((index) => ({ source, index })));
   const corpus: { bytes: Uint8Array; pages: number }[] = [];
@@ -137,7 +137,7 @@ async function timeInActivities(stack: Stack, workflowIds: string[]): Promise<Re
   return totals;
 }
 
-function trackPeakRss(): { stop(): number } {
+export function trackPeakRss(): { stop(): number } {
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
   return {
@@ -148,4 +148,4 @@ function trackPeakRss(): { stop(): number } {
   };
 }
 
-const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+export const round = (value: number, digits = 2) => Number(value.toFixed(digits));
