@@ -22,11 +22,19 @@ async function main(): Promise<void> {
     await waitFor('the ready run', () => stack.env.client.workflow.getHandle(runs.ready.body.workflowId).describe(), (d) => d.status.name !== 'RUNNING', 60_000);
     const query = await api.postJson('/v1/query', { collection: 'replay', question: 'which document becomes ready?', mode: 'retrieve' });
     const answer = await api.postJson('/v1/query', { collection: 'replay', question: 'which document becomes ready?' });
-    const recorded = { ...runs, retrieve: { body: { workflowId: query.body.traceId as string } }, answer: { body: { workflowId: answer.body.traceId as string } } };
+    const reindex = await api.postJson('/v1/collections/replay/reindex', { chunkSizeTokens: 64, chunkOverlapTokens: 8 });
+    const recorded = {
+      ...runs,
+      retrieve: { body: { workflowId: query.body.traceId as string } },
+      answer: { body: { workflowId: answer.body.traceId as string } },
+      reindex: { body: { workflowId: reindex.body.workflowId as string } },
+      'reindex-batch': { body: { workflowId: `${reindex.body.workflowId}/batch-0` } },
+    };
     for (const [outcome, response] of Object.entries(recorded)) {
       const handle = stack.env.client.workflow.getHandle(response.body.workflowId);
       await waitFor(`${outcome} run to close`, () => handle.describe(), (d) => d.status.name !== 'RUNNING', 60_000);
-      const path = join(__dirname, '..', 'test', 'workflows', 'histories', `${outcome === 'retrieve' || outcome === 'answer' ? outcome : `ingest-${outcome}`}-${label}.json`);
+      const kind = outcome === 'ready' || outcome === 'failed' ? `ingest-${outcome}` : outcome;
+      const path = join(__dirname, '..', 'test', 'workflows', 'histories', `${kind}-${label}.json`);
       // The CLI writes the canonical JSON history format (what the Temporal UI downloads too).
       const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', stack.env.address], { encoding: 'utf8' });
       writeFileSync(path, json.trimEnd() + '\n');

@@ -15,7 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { ReindexActivities } from '../activities/reindex';
 import { TASK_QUEUES } from '../lib/ingest/types';
-import type { GateReport, ReindexBatchInput, ReindexBatchResult, ReindexCounters, ReindexInput, ReindexResult, ReindexStage } from '../lib/reindex/types';
+import { reindexWorkflowId, type GateReport, type ReindexBatchInput, type ReindexBatchResult, type ReindexCounters, type ReindexInput, type ReindexResult, type ReindexStage } from '../lib/reindex/types';
 import { publishStage } from './run-stage';
 
 export interface ReindexProgress {
@@ -88,7 +88,8 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
   };
   const runBatch = async (documentIds: string[], name: string) => {
     const batch: ReindexBatchInput = { runId: input.runId, tenantId: input.tenantId, collection: input.collection, target: input.target, documentIds, heartbeatTimeoutMs: input.heartbeatTimeoutMs };
-    const result = await executeChild(reindexBatchWorkflow, { workflowId: `${workflowInfo().workflowId}/${name}`, args: [batch] });
+    // Named from the input, not the run: the same ids on every replay and across continue-as-new.
+    const result = await executeChild(reindexBatchWorkflow, { workflowId: `${reindexWorkflowId(input.tenantId, input.collection, input.runId)}/${name}`, args: [batch] });
     progress.counters.documentsDone += result.indexed + result.alreadyIndexed;
     progress.counters.chunks += result.chunks;
     progress.counters.errors += result.failed;
