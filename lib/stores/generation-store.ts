@@ -1,7 +1,7 @@
 import { PlatformError } from '../errors';
 import type { ChunkingSettings, IndexTarget, MediaType } from '../ingest/types';
 import { indexNameOf } from './index-name';
-import type { SqlDatabase, SqlExecutor } from './sql';
+import { type SqlDatabase, type SqlExecutor, isoTimestamp as iso } from './sql';
 
 /**
  * building: being filled by a re-index (uploads reach it too); live: what queries read;
@@ -282,8 +282,6 @@ export function targetOf(generation: GenerationRecord): IndexTarget {
     chunking: generation.chunking,
   };
 }
-
-const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
 
 function toGeneration(row: Record<string, unknown>): GenerationRecord {
   return {

@@ -1,6 +1,6 @@
 import { PlatformError } from '../errors';
 import type { IngestStage, MediaType, VersionRef } from '../ingest/types';
-import type { SqlDatabase, SqlExecutor } from './sql';
+import { type SqlDatabase, type SqlExecutor, isoTimestamp as iso } from './sql';
 
 const MIGRATIONS: string[] = [
   `create table if not exists collections (
@@ -380,8 +380,6 @@ export class MetadataStore {
     return rows.length > 0;
   }
 }
-
-const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
 
 function toCollection(row: Record<string, unknown>): CollectionRecord {
   return {

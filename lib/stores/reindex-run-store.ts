@@ -1,5 +1,5 @@
 import type { GateReport, ReindexCounters, ReindexKind, ReindexStage } from '../reindex/types';
-import type { SqlDatabase } from './sql';
+import { type SqlDatabase, isoTimestamp as iso } from './sql';
 
 export interface ReindexRunRecord {
   id: string;
@@ -88,8 +88,6 @@ export class ReindexRunStore {
     return { total: rows.length, first: rows.slice(0, limit).map((r) => ({ documentId: r.document_id, code: r.code, message: r.message })) };
   }
 }
-
-const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
 
 function toRun(row: Record<string, unknown>): ReindexRunRecord {
   return {

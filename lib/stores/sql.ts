@@ -18,6 +18,11 @@ export interface SqlDatabase extends SqlExecutor {
   close(): Promise<void>;
 }
 
+/** Timestamps arrive as Date from pg and as Date or string from PGlite; the API speaks ISO 8601. */
+export function isoTimestamp(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
 const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 function checkChannel(channel: string): void {
   if (!CHANNEL.test(channel)) throw new Error(`invalid notification channel ${channel}`);

@@ -34,20 +34,7 @@ export async function benchIngest(args: string[]): Promise<void> {
 
     // Pipeline: everything uploaded at once, clock stops when the last document is ready.
     const started = performance.now();
-    const ids = await Promise.all(
-      documents.map(async (doc, i) => {
-        const response = await api.upload('bench', { bytes: doc.bytes, filename: `bench-${i}.pdf`, type: 'application/pdf' }, { documentId: `bench-${i}` });
-        if (response.status !== 202) throw new Error(`upload ${i} answered ${response.status}: ${JSON.stringify(response.body)}`);
-        return response.body.documentId as string;
-      }),
-    );
-    const statuses = await waitFor(
-      'every document to be ready',
-      () => Promise.all(ids.map(async (id) => (await api.get(`/v1/documents/${id}`)).body)),
-      (docs) => docs.every((d) => d.stage === 'ready' || d.stage === 'failed'),
-      3_600_000,
-      250,
-    );
+    const statuses = await ingestCorpus(api, documents);
     const pipelineSeconds = (performance.now() - started) / 1000;
     const failed = statuses.filter((d) => d.stage !== 'ready');
     if (failed.length > 0) throw new Error(`${failed.length} documents failed: ${JSON.stringify(failed[0].error)}`);
@@ -83,6 +70,24 @@ export async function benchIngest(args: string[]): Promise<void> {
   } finally {
     await stack.close();
   }
+}
+
+/** Uploads every document at once into collection `bench` and waits until each is ready or failed. */
+export async function ingestCorpus(api: ReturnType<typeof apiClient>, documents: { bytes: Uint8Array }[]): Promise<any[]> {
+  const ids = await Promise.all(
+    documents.map(async (doc, i) => {
+      const response = await api.upload('bench', { bytes: doc.bytes, filename: `bench-${i}.pdf`, type: 'application/pdf' }, { documentId: `bench-${i}` });
+      if (response.status !== 202) throw new Error(`upload ${i} answered ${response.status}: ${JSON.stringify(response.body)}`);
+      return response.body.documentId as string;
+    }),
+  );
+  return waitFor(
+    'every document to be ready',
+    () => Promise.all(ids.map(async (id) => (await api.get(`/v1/documents/${id}`)).body)),
+    (docs) => docs.every((d) => d.stage === 'ready' || d.stage === 'failed'),
+    3_600_000,
+    250,
+  );
 }
 
 /** Real PDF pages recombined into documents of 20-40 pages; each document's bytes differ. */

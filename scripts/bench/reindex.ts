@@ -1,6 +1,6 @@
 import { apiClient, startStack } from '../../test/helpers/stack';
 import { waitFor } from '../../test/helpers/temporal';
-import { buildCorpus, round, trackPeakRss } from './ingest';
+import { buildCorpus, ingestCorpus, round, trackPeakRss } from './ingest';
 
 /**
  * Re-index throughput against first-time ingestion of the same corpus, on one stack: the corpus
@@ -22,20 +22,7 @@ export async function benchReindex(args: string[]): Promise<void> {
     const api = apiClient(stack.baseUrl);
     const { config } = stack.platform;
     const ingestStarted = performance.now();
-    const ids = await Promise.all(
-      documents.map(async (doc, i) => {
-        const response = await api.upload('bench', { bytes: doc.bytes, filename: `bench-${i}.pdf`, type: 'application/pdf' }, { documentId: `bench-${i}` });
-        if (response.status !== 202) throw new Error(`upload ${i} answered ${response.status}: ${JSON.stringify(response.body)}`);
-        return response.body.documentId as string;
-      }),
-    );
-    const ready = await waitFor(
-      'every document to be ready',
-      () => Promise.all(ids.map(async (id) => (await api.get(`/v1/documents/${id}`)).body)),
-      (docs) => docs.every((d) => d.stage === 'ready' || d.stage === 'failed'),
-      3_600_000,
-      250,
-    );
+    const ready = await ingestCorpus(api, documents);
     const ingestSeconds = (performance.now() - ingestStarted) / 1000;
     if (ready.some((d) => d.stage !== 'ready')) throw new Error('a document failed to ingest');
     const ingestChunks = ready.reduce((sum, d) => sum + d.chunkCount, 0);
