@@ -48,8 +48,8 @@ export function createIngestActivities(deps: IngestDependencies) {
   const indexBatchSize = deps.indexBatchSize ?? 64;
   // Runs started before generations named no model: they embed with the configured one.
   const embedderFor = (target: IndexTarget): Promise<Embedder> => (target.embeddingModel ? embedders.get(target.embeddingModel) : Promise.resolve(embedders.primary));
-  // The live generation comes first in a run's targets; the version's counts describe it.
-  const isPrimary = (input: IngestDocumentInput, target: IndexTarget) => target.generation === input.targets[0]?.generation;
+  // The live generation comes first in a run's targets (runs from before generations have one); the version's counts describe it.
+  const isPrimary = (input: IngestDocumentInput, target: IndexTarget) => target.generation === (input.targets ?? [target])[0]?.generation;
 
   /** Records the stage; a version that vanished means its document was deleted: stop for good. */
   async function enterStage(ref: VersionRef, stage: IngestStage, counts?: Parameters<MetadataStore['setStage']>[2]): Promise<void> {
