@@ -1,5 +1,5 @@
 /** Types that cross the re-index workflow boundary. Pure: safe in the workflow sandbox. */
-import type { ChunkingSettings, IndexTarget } from '../ingest/types';
+import type { IndexTarget } from '../ingest/types';
 
 export type ReindexKind = 'reindex' | 'rollback';
 
@@ -42,8 +42,6 @@ export interface ReindexBatchInput {
   heartbeatTimeoutMs: number;
 }
 
-export type DocumentOutcome = 'indexed' | 'already_indexed' | 'gone' | 'failed';
-
 export interface ReindexBatchResult {
   indexed: number;
   alreadyIndexed: number;
@@ -80,11 +78,6 @@ export interface ReindexResult {
   stage: 'done' | 'gate_failed';
   generation: number;
   report: GateReport;
-}
-
-export interface ReindexRequestSettings {
-  embeddingModel: string;
-  chunking: ChunkingSettings;
 }
 
 export const REINDEX_TASK_QUEUE = 'ingest';

@@ -47,18 +47,29 @@ export interface IndexedDocument {
 }
 
 /** States whose index still exists: deletions must reach every one of them. */
-const KEPT_STATES = `('building', 'live', 'retained')`;
+const KEPT_STATES: readonly GenerationState[] = ['building', 'live', 'retained'];
+
+/** Documents of collection ($1, $2) whose active version generation $3 does not hold. */
+const ACTIVE_NOT_HELD = `from documents d
+  where d.tenant_id = $1 and d.collection = $2 and d.active_version is not null
+    and not exists (select 1 from generation_documents g where g.tenant_id = d.tenant_id and g.collection = d.collection
+                    and g.generation = $3 and g.document_id = d.document_id and g.version = d.active_version)`;
+
+/** A collection's generations, oldest first; inside a transaction when given one. */
+async function generationsIn(executor: SqlExecutor, tenantId: string, collection: string): Promise<GenerationRecord[]> {
+  const rows = await executor.query<Record<string, unknown>>(
+    'select * from collection_generations where tenant_id = $1 and collection = $2 order by generation',
+    [tenantId, collection],
+  );
+  return rows.map(toGeneration);
+}
 
 /** Index generations of collections, and which document versions each one holds. */
 export class GenerationStore {
   constructor(private readonly db: SqlDatabase) {}
 
   async list(tenantId: string, collection: string): Promise<GenerationRecord[]> {
-    const rows = await this.db.query<Record<string, unknown>>(
-      'select * from collection_generations where tenant_id = $1 and collection = $2 order by generation',
-      [tenantId, collection],
-    );
-    return rows.map(toGeneration);
+    return generationsIn(this.db, tenantId, collection);
   }
 
   async get(tenantId: string, collection: string, generation: number): Promise<GenerationRecord | null> {
@@ -67,21 +78,13 @@ export class GenerationStore {
 
   /** Where an upload must be indexed: the live generation first, then one being built. */
   async writeTargets(tenantId: string, collection: string): Promise<IndexTarget[]> {
-    const rows = await this.db.query<Record<string, unknown>>(
-      `select * from collection_generations where tenant_id = $1 and collection = $2 and state in ('live', 'building')
-       order by case when state = 'live' then 0 else 1 end, generation`,
-      [tenantId, collection],
-    );
-    return rows.map(toGeneration).map(targetOf);
+    const all = await this.list(tenantId, collection);
+    return [...all.filter((g) => g.state === 'live'), ...all.filter((g) => g.state === 'building')].map(targetOf);
   }
 
   /** Generations whose index still exists (deletions reach all of them). */
   async keptGenerations(tenantId: string, collection: string): Promise<IndexTarget[]> {
-    const rows = await this.db.query<Record<string, unknown>>(
-      `select * from collection_generations where tenant_id = $1 and collection = $2 and state in ${KEPT_STATES} order by generation`,
-      [tenantId, collection],
-    );
-    return rows.map(toGeneration).map(targetOf);
+    return (await this.list(tenantId, collection)).filter((g) => KEPT_STATES.includes(g.state)).map(targetOf);
   }
 
   /**
@@ -176,11 +179,7 @@ export class GenerationStore {
   /** Active document versions this generation does not hold yet. */
   async missingFrom(tenantId: string, collection: string, generation: number, limit = 10_000): Promise<{ documentId: string; version: number }[]> {
     const rows = await this.db.query<{ document_id: string; active_version: number }>(
-      `select d.document_id, d.active_version from documents d
-       where d.tenant_id = $1 and d.collection = $2 and d.active_version is not null
-         and not exists (select 1 from generation_documents g where g.tenant_id = d.tenant_id and g.collection = d.collection
-                         and g.generation = $3 and g.document_id = d.document_id and g.version = d.active_version)
-       order by d.document_id limit $4`,
+      `select d.document_id, d.active_version ${ACTIVE_NOT_HELD} order by d.document_id limit $4`,
       [tenantId, collection, generation, limit],
     );
     return rows.map((r) => ({ documentId: r.document_id, version: r.active_version }));
@@ -224,15 +223,11 @@ export class GenerationStore {
   async swap(target: GenerationRecord, keepRetained: number): Promise<{ swapped: true; previous: GenerationRecord; dropped: GenerationRecord[] } | { swapped: false; missing: number }> {
     return this.db.transaction(async (tx) => {
       await tx.query('select 1 from collections where tenant_id = $1 and name = $2 for update', [target.tenantId, target.collection]);
-      const [{ n }] = (await tx.query<{ n: string | number }>(
-        `select count(*) as n from documents d
-         where d.tenant_id = $1 and d.collection = $2 and d.active_version is not null
-           and not exists (select 1 from generation_documents g where g.tenant_id = d.tenant_id and g.collection = d.collection
-                           and g.generation = $3 and g.document_id = d.document_id and g.version = d.active_version)`,
-        [target.tenantId, target.collection, target.generation],
-      )) as [{ n: string | number }];
+      const [{ n }] = (await tx.query<{ n: string | number }>(`select count(*) as n ${ACTIVE_NOT_HELD}`, [target.tenantId, target.collection, target.generation])) as [
+        { n: string | number },
+      ];
       if (Number(n) > 0) return { swapped: false as const, missing: Number(n) };
-      const all = (await tx.query<Record<string, unknown>>('select * from collection_generations where tenant_id = $1 and collection = $2 order by generation', [target.tenantId, target.collection])).map(toGeneration);
+      const all = await generationsIn(tx, target.tenantId, target.collection);
       const previous = all.find((g) => g.state === 'live');
       if (!previous) throw new Error(`collection ${target.collection} has no live generation`);
       await setState(tx, previous, 'retained');
@@ -257,7 +252,7 @@ export class GenerationStore {
   private async lockForBuild(tx: SqlExecutor, tenantId: string, collection: string): Promise<{ live: GenerationRecord; all: GenerationRecord[] }> {
     const [locked] = await tx.query('select 1 from collections where tenant_id = $1 and name = $2 for update', [tenantId, collection]);
     if (!locked) throw new PlatformError('collection_not_found', `no collection ${collection}`, 404);
-    const all = (await tx.query<Record<string, unknown>>('select * from collection_generations where tenant_id = $1 and collection = $2 order by generation', [tenantId, collection])).map(toGeneration);
+    const all = await generationsIn(tx, tenantId, collection);
     const building = all.find((g) => g.state === 'building');
     if (building) throw new PlatformError('reindex_in_progress', `generation ${building.generation} of ${collection} is being built; cancel it or wait`, 409);
     const live = all.find((g) => g.state === 'live');
