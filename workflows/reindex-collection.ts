@@ -69,7 +69,7 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
       ].join('\n\n'),
     );
   };
-  const enter = async (stage: ReindexStage, extra: { report?: GateReport; finished?: boolean } = {}) => {
+  const enter = async (stage: ReindexStage, extra: { report?: GateReport; finished?: boolean; paused?: boolean } = {}) => {
     progress.stage = stage;
     publishStage(stage);
     describe();
@@ -83,8 +83,7 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
     describe();
     await book.recordRun(input.runId, { stage: 'paused', paused: true });
     await condition(() => !progress.paused);
-    await enter(resumeTo);
-    await book.recordRun(input.runId, { paused: false });
+    await enter(resumeTo, { paused: false });
   };
   const runBatch = async (documentIds: string[], name: string) => {
     const batch: ReindexBatchInput = { runId: input.runId, tenantId: input.tenantId, collection: input.collection, target: input.target, documentIds, heartbeatTimeoutMs: input.heartbeatTimeoutMs };
