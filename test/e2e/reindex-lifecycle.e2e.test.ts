@@ -11,10 +11,9 @@ import type { ChunkingSettings } from '../../lib/ingest/types';
 import { openPlatform, type Platform } from '../../lib/platform';
 import { aliasNameOf } from '../../lib/stores/index-name';
 import { fastifyReferenceDocs, fastifyReferenceQuestions } from '../helpers/fixtures';
-import { freePort } from '../helpers/net';
 import { allInOne } from '../helpers/process';
 import { apiClient } from '../helpers/stack';
-import { startTemporalDevServer, waitFor } from '../helpers/temporal';
+import { listWorkflows, startTemporalDevServer, waitFor } from '../helpers/temporal';
 
 const LIVE_CHUNKING = { chunkSizeTokens: 150, chunkOverlapTokens: 20 };
 const NEW_CHUNKING = { chunkSizeTokens: 80, chunkOverlapTokens: 10 };
@@ -31,31 +30,27 @@ const DELETED = 'Hooks.md';
 describe('re-index lifecycle: uploads, deletes and a killed worker during the run, then rollback', () => {
   let env: TestWorkflowEnvironment;
   const dataDir = mkdtempSync(join(tmpdir(), 'rag-reindex-'));
-  let childEnv: NodeJS.ProcessEnv;
-  let child: ReturnType<typeof allInOne>;
+  let child: Awaited<ReturnType<typeof allInOne>>;
   let api: ReturnType<typeof apiClient>;
   const corpus = fastifyReferenceDocs();
   const replacedText = `${corpus.find((d) => d.documentId === REPLACED)!.text}\n\n## Route aliases\n\nA route may be reached under a second path named its alias.`;
-  const healthy = () => waitFor('the API to answer', () => api.get('/healthz').catch(() => ({ status: 0 })), (r) => r.status === 200, 60_000, 200);
 
   before(async () => {
     env = await startTemporalDevServer();
-    childEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: env.address,
-      DATA_DIR: dataDir,
-      HTTP_PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-      CHUNK_SIZE_TOKENS: String(LIVE_CHUNKING.chunkSizeTokens),
-      CHUNK_OVERLAP_TOKENS: String(LIVE_CHUNKING.chunkOverlapTokens),
-      EMBED_BATCH_SIZE: '8',
-      // Small batches and few per run: many child workflows, several continue-as-new.
-      REINDEX_BATCH_SIZE: '2',
-      REINDEX_BATCHES_PER_RUN: '3',
-      ACTIVITY_HEARTBEAT_TIMEOUT_MS: '3000',
-    };
-    api = apiClient(`http://127.0.0.1:${childEnv.HTTP_PORT}`);
-    child = allInOne(childEnv, join(dataDir, 'process.log'));
+    child = await allInOne({
+      temporalAddress: env.address,
+      dataDir,
+      settings: {
+        CHUNK_SIZE_TOKENS: String(LIVE_CHUNKING.chunkSizeTokens),
+        CHUNK_OVERLAP_TOKENS: String(LIVE_CHUNKING.chunkOverlapTokens),
+        EMBED_BATCH_SIZE: '8',
+        // Small batches and few per run: many child workflows, several continue-as-new.
+        REINDEX_BATCH_SIZE: '2',
+        REINDEX_BATCHES_PER_RUN: '3',
+        ACTIVITY_HEARTBEAT_TIMEOUT_MS: '3000',
+      },
+    });
+    api = child.api;
   });
   after(async () => {
     await child?.stop('SIGKILL');
@@ -64,8 +59,7 @@ describe('re-index lifecycle: uploads, deletes and a killed worker during the ru
   });
 
   it('swaps to the rebuilt generation with every change made during the run, and rolls back', async () => {
-    child.start();
-    await healthy();
+    await child.start();
     for (const doc of corpus) {
       const response = await api.postJson('/v1/collections/ref/documents', { text: doc.text, mediaType: 'text/markdown', documentId: doc.documentId });
       assert.equal(response.status, 202, JSON.stringify(response.body));
@@ -93,8 +87,7 @@ describe('re-index lifecycle: uploads, deletes and a killed worker during the ru
     assert.ok(midway.etaSeconds !== null && midway.documentsTotal === corpus.length, JSON.stringify(midway));
     queries.markDown();
     await child.stop('SIGKILL');
-    child.start();
-    await healthy();
+    await child.start();
     queries.markUp();
 
     const done = await progress((run) => ['done', 'gate_failed', 'failed', 'cancelled'].includes(run.stage), 'the re-index to finish');
@@ -103,7 +96,7 @@ describe('re-index lifecycle: uploads, deletes and a killed worker during the ru
     assert.equal(done.report.documents.expected, corpus.length, 'one added, one deleted');
     assert.equal(done.report.recall.questions, fastifyReferenceQuestions().length);
     assert.ok(done.report.recall.candidate >= done.report.recall.live - 0.05, JSON.stringify(done.report.recall));
-    const executions = await listRuns(env, `WorkflowId = "${done.workflowId}"`);
+    const executions = await listWorkflows(env.client, `WorkflowId = "${done.workflowId}"`);
     assert.ok(executions.length >= 3, `continued as new: ${executions.length} runs of ${done.workflowId}`);
 
     let collection = (await api.get('/v1/collections/ref')).body;
@@ -135,7 +128,7 @@ describe('re-index lifecycle: uploads, deletes and a killed worker during the ru
 
     // Read the stores directly: each generation holds exactly the expected documents and chunks.
     await child.stop('SIGTERM');
-    const platform = await openPlatform(loadConfig({ ...childEnv }));
+    const platform = await openPlatform(loadConfig({ ...child.env }));
     try {
       const expected = [...corpus.filter((d) => d.documentId !== DELETED && d.documentId !== REPLACED), ADDED, { documentId: REPLACED, text: replacedText }, { documentId: 'Late.md', text: lateText }];
       assert.equal(await platform.index.resolveAlias(aliasNameOf({ tenantId: 'default', name: 'ref' })), 'default__ref__g1');
@@ -160,12 +153,6 @@ async function assertGenerationHolds(platform: Platform, indexName: string, docs
     total += chunks.length;
   }
   assert.equal(await platform.index.count(indexName, { tenantId: 'default' }), total, `${indexName} holds no other points (deleted or replaced versions)`);
-}
-
-async function listRuns(env: TestWorkflowEnvironment, query: string) {
-  const runs = [];
-  for await (const execution of env.client.workflow.list({ query })) runs.push(execution);
-  return runs;
 }
 
 /** Queries the collection without pause; the process being down is told apart from a failed answer. */

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { aliasNameOf } from '../../lib/stores/index-name';
 import { fastifyReferenceDocs } from '../helpers/fixtures';
 import { apiClient, ingestPolicies, startStack, type Stack } from '../helpers/stack';
-import { waitFor } from '../helpers/temporal';
+import { listWorkflows, waitFor } from '../helpers/temporal';
 
 /**
  * Operating a re-index through the API, in one process over the real Temporal dev server: bad
@@ -118,12 +118,7 @@ describe('re-index: operate, cancel, gate', () => {
   });
 
   it('tags ingestion and re-index runs with tenant, collection, generation and stage', async () => {
-    const client = stack.env.client;
-    const list = async (query: string) => {
-      const runs = [];
-      for await (const execution of client.workflow.list({ query })) runs.push(execution);
-      return runs;
-    };
+    const list = (query: string) => listWorkflows(stack.env.client, query);
     const reindexRuns = await waitFor(
       're-index runs to be visible',
       () => list(`RagCollection = "ref" AND WorkflowType = "reindexCollectionWorkflow" AND ExecutionStatus != "ContinuedAsNew"`),

@@ -9,9 +9,7 @@ import { indexNameOf } from '../../lib/stores/index-name';
 import { loadConfig } from '../../lib/config';
 import { openPlatform } from '../../lib/platform';
 import { realPdfs } from '../helpers/fixtures';
-import { apiClient } from '../helpers/stack';
 import { startTemporalDevServer, waitFor } from '../helpers/temporal';
-import { freePort } from '../helpers/net';
 import { allInOne } from '../helpers/process';
 
 /**
@@ -22,25 +20,22 @@ import { allInOne } from '../helpers/process';
 describe('worker killed during embedding', () => {
   let env: TestWorkflowEnvironment;
   const dataDir = mkdtempSync(join(tmpdir(), 'rag-crash-'));
-  let childEnv: NodeJS.ProcessEnv;
-  let child: ReturnType<typeof allInOne>;
+  let child: Awaited<ReturnType<typeof allInOne>>;
 
   before(async () => {
     env = await startTemporalDevServer();
-    childEnv = {
-      ...process.env,
-      TEMPORAL_ADDRESS: env.address,
-      DATA_DIR: dataDir,
-      HTTP_PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
-      // Small batches and chunks: many heartbeats to die between. A short heartbeat timeout
-      // makes Temporal notice the dead worker in seconds.
-      EMBED_BATCH_SIZE: '4',
-      CHUNK_SIZE_TOKENS: '100',
-      CHUNK_OVERLAP_TOKENS: '10',
-      ACTIVITY_HEARTBEAT_TIMEOUT_MS: '3000',
-    };
-    child = allInOne(childEnv, join(dataDir, 'process.log'));
+    child = await allInOne({
+      temporalAddress: env.address,
+      dataDir,
+      settings: {
+        // Small batches and chunks: many heartbeats to die between. A short heartbeat timeout
+        // makes Temporal notice the dead worker in seconds.
+        EMBED_BATCH_SIZE: '4',
+        CHUNK_SIZE_TOKENS: '100',
+        CHUNK_OVERLAP_TOKENS: '10',
+        ACTIVITY_HEARTBEAT_TIMEOUT_MS: '3000',
+      },
+    });
   });
   after(async () => {
     await child?.stop('SIGKILL');
@@ -49,11 +44,9 @@ describe('worker killed during embedding', () => {
   });
 
   it('resumes after SIGKILL and indexes every chunk exactly once', async () => {
-    const api = apiClient(`http://127.0.0.1:${childEnv.HTTP_PORT}`);
-    const healthy = () => waitFor('the API to answer', () => api.get('/healthz').catch(() => ({ status: 0 })), (r) => r.status === 200, 60_000, 200);
+    const { api } = child;
 
-    child.start();
-    await healthy();
+    await child.start();
     const accepted = await api.upload('papers', { bytes: realPdfs.tracingJit(), filename: 'tracemonkey.pdf', type: 'application/pdf' }, { documentId: 'tracemonkey' });
     assert.equal(accepted.status, 202);
 
@@ -68,8 +61,7 @@ describe('worker killed during embedding', () => {
     assert.ok(midway.versions[0].chunksEmbedded < chunkCount, `killed part-way: ${midway.versions[0].chunksEmbedded}/${chunkCount}`);
     await child.stop('SIGKILL');
 
-    child.start();
-    await healthy();
+    await child.start();
     const done = await waitFor('ingestion to finish after the restart', async () => (await api.get('/v1/documents/tracemonkey')).body, (doc) => ['ready', 'failed'].includes(doc.stage), 180_000, 200);
     assert.equal(done.stage, 'ready', JSON.stringify(done.error));
     assert.equal(done.chunkCount, chunkCount, 'chunking is deterministic');
@@ -86,7 +78,7 @@ describe('worker killed during embedding', () => {
 
     // Stop the process and read its stores directly: exactly one point per chunk, nothing else.
     await child.stop('SIGTERM');
-    const platform = await openPlatform(loadConfig({ ...childEnv }));
+    const platform = await openPlatform(loadConfig({ ...child.env }));
     try {
       const collection = await platform.metadata.getCollection('default', 'papers');
       const name = indexNameOf(collection!);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { cacheRoot } from '../../lib/config';
 import { RAG_SEARCH_ATTRIBUTES } from '../../lib/search-attributes';
@@ -34,4 +35,11 @@ export async function waitFor<T>(what: string, probe: () => Promise<T>, done: (v
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 2000)}`);
+}
+
+/** Every execution a visibility query matches (as the Temporal UI's query box lists them). */
+export async function listWorkflows(client: Client, query: string): Promise<WorkflowExecutionInfo[]> {
+  const runs: WorkflowExecutionInfo[] = [];
+  for await (const execution of client.workflow.list({ query })) runs.push(execution);
+  return runs;
 }
