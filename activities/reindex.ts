@@ -39,8 +39,17 @@ export function createReindexActivities(deps: ReindexDependencies) {
   async function reindexDocument(batch: ReindexBatchInput, documentId: string, keepAlive: () => void): Promise<DocumentResult> {
     const { target, tenantId, collection } = batch;
     const doc = await metadata.getDocument(tenantId, documentId);
-    const version = doc?.versions.find((v) => v.version === doc.activeVersion);
-    if (!doc || !version) return { outcome: 'gone', chunks: 0 };
+    if (!doc) {
+      // Deleted: an earlier attempt, cut short (a killed worker, a count that a concurrent delete
+      // made wrong), may have written points that no record names; they must not outlive it.
+      await index.deletePoints(target.indexName, { tenantId, documentId });
+      return { outcome: 'gone', chunks: 0 };
+    }
+    const version = doc.versions.find((v) => v.version === doc.activeVersion);
+    if (!version) return { outcome: 'gone', chunks: 0 };
+    // Likewise points of a version replaced while an earlier attempt wrote it: the activation of
+    // the newer one may have removed them before that attempt finished writing.
+    if (doc.versions.some((v) => v.version < version.version)) await index.deletePoints(target.indexName, { tenantId, documentId, versionBelow: version.version });
     const ref = { tenantId, collection, generation: target.generation, documentId, version: version.version };
     const held = await generations.heldChunks(ref);
     if (held !== null) return { outcome: 'already_indexed', chunks: held };

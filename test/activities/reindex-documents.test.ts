@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { chunkText, toPoint } from '../../activities/indexing';
+import { createReindexActivities } from '../../activities/reindex';
+import { loadConfig } from '../../lib/config';
+import { parseDocument } from '../../lib/ingest/parse';
+import type { IndexTarget } from '../../lib/ingest/types';
+import type { ReindexBatchResult } from '../../lib/reindex/types';
+import { openPlatform, type Platform } from '../../lib/platform';
+import { targetOf } from '../../lib/stores/generation-store';
+import type { CollectionRecord } from '../../lib/stores/metadata-store';
+
+const TENANT = 't1';
+
+/**
+ * An attempt of the batch activity cut short (a killed worker, or a count made wrong by a
+ * concurrent delete or replacement) leaves points in the new generation that no record names.
+ * The retry must remove them: the real stores and model, the activity in Temporal's activity
+ * context.
+ */
+describe('reindexDocuments: points an interrupted attempt left behind', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rag-reindex-activity-'));
+  let platform: Platform;
+  let collection: CollectionRecord;
+  let target: IndexTarget;
+
+  before(async () => {
+    platform = await openPlatform(loadConfig({ ...process.env, DATA_DIR: dataDir }));
+    collection = await platform.metadata.ensureCollection({
+      tenantId: TENANT, name: 'docs', embeddingModel: platform.embedder.modelId, dimensions: platform.embedder.dimensions, chunkSizeTokens: 150, chunkOverlapTokens: 20, generation: 1,
+    });
+    const { to } = await platform.generations.beginBuild(TENANT, 'docs', { embeddingModel: platform.embedder.modelId, dimensions: platform.embedder.dimensions, chunking: { chunkSizeTokens: 40, chunkOverlapTokens: 5 } });
+    target = targetOf(to);
+    await platform.index.ensureIndex(target.indexName, { dimensions: platform.embedder.dimensions });
+  });
+  after(async () => {
+    await platform?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Registers a version and records it as held by both generations, then activates it. */
+  async function uploadVersion(documentId: string, text: string): Promise<number> {
+    const bytes = new TextEncoder().encode(text);
+    const { sha256 } = await platform.blobs.putRaw(bytes);
+    const { version } = await platform.metadata.registerUpload({
+      tenantId: TENANT, collection, documentId, sha256, sizeBytes: bytes.length, mediaType: 'text/markdown', filename: documentId, title: null, metadata: {}, workflowId: `test/${documentId}/${sha256}`,
+    });
+    for (const generation of [1, target.generation]) await platform.generations.recordIndexed({ tenantId: TENANT, collection: 'docs', generation, documentId, version, chunkCount: 1 });
+    assert.equal((await platform.metadata.activateVersion({ tenantId: TENANT, collection: 'docs', documentId, version }))?.activeVersion, version);
+    return version;
+  }
+
+  /** What an attempt had written of a version into the target before it stopped: real chunks, real embeddings. */
+  async function writePartially(documentId: string, version: number, text: string, chunks: number): Promise<void> {
+    const parsed = await parseDocument(new TextEncoder().encode(text), 'text/markdown');
+    const written = (await chunkText(parsed, 'text/markdown', target, platform.embedder)).slice(0, chunks);
+    const vectors = await platform.embedder.embed(written.map((c) => c.text));
+    const source = { tenantId: TENANT, collection: 'docs', documentId, version, title: null, metadata: {} };
+    await platform.index.upsert(target.indexName, written.map((chunk, i) => toPoint(target, source, chunk, vectors[i] as number[])));
+  }
+
+  it('removes an older version written by an earlier attempt, and every point of a deleted document', async () => {
+    const v1Text = `# Routes\n\n${'A route maps a method and a path to a handler. '.repeat(30)}`;
+    const replaced = await uploadVersion('routes.md', v1Text);
+    // The attempt read version 1 as active and was writing it when version 2 was activated.
+    await writePartially('routes.md', replaced, v1Text, 3);
+    await uploadVersion('routes.md', `${v1Text}\n\n## Aliases\n\nA route may have a second path.`);
+    // The attempt was writing this document when it was deleted.
+    const hooksText = `# Hooks\n\n${'Hooks run at points of the request lifecycle. '.repeat(30)}`;
+    await writePartially('hooks.md', await uploadVersion('hooks.md', hooksText), hooksText, 2);
+    await platform.metadata.deleteDocument(TENANT, 'hooks.md');
+    assert.equal(await platform.index.count(target.indexName, { tenantId: TENANT, documentId: 'routes.md', version: replaced }), 3, 'the leftover is there before the retry');
+
+    const activities = createReindexActivities({
+      metadata: platform.metadata, generations: platform.generations, runs: platform.reindexRuns, evalSets: platform.evalSets, blobs: platform.blobs,
+      index: platform.index, embedders: platform.embedders, embedBatchSize: 8, retainGenerations: 1,
+    });
+    const retry = new MockActivityEnvironment({ attempt: 2 });
+    const result: ReindexBatchResult = await retry.run(activities.reindexDocuments, {
+      runId: 'rx_test', tenantId: TENANT, collection: 'docs', target, documentIds: ['hooks.md', 'routes.md'], heartbeatTimeoutMs: 10_000,
+    });
+
+    assert.deepEqual([result.gone, result.alreadyIndexed, result.indexed, result.failed], [1, 1, 0, 0]);
+    assert.equal(await platform.index.count(target.indexName, { tenantId: TENANT, documentId: 'routes.md', version: replaced }), 0, 'the replaced version left the target');
+    assert.equal(await platform.index.count(target.indexName, { tenantId: TENANT, documentId: 'hooks.md' }), 0, 'the deleted document left the target');
+  });
+});
