@@ -10,6 +10,8 @@ import { loadPrompt, renderPart } from '../lib/prompts/prompt-registry';
 import type { RetrievedChunk } from '../lib/query/types';
 import type { Reranker } from '../lib/rerank/reranker';
 import type { SqlDatabase } from '../lib/stores/sql';
+import type { RetrievedInstructionsPolicy } from '../lib/gateway/tenant-settings';
+import { screenRetrieved } from '../lib/guardrails/guard';
 
 export interface AnswerDependencies {
   gateway: ChatGateway;
@@ -26,6 +28,13 @@ export interface GenerateInput {
   /** Set on the one repair attempt: the rejected reply and why it was rejected. */
   repair?: { reply: string; issues: string[] };
   streamChannel?: string;
+}
+
+export interface RerankOutcome {
+  chunks: RankedChunk[];
+  latencyMs: number;
+  /** Chunks shown to (or, by policy, kept from) the model that carry instructions. */
+  instructionChunks: { chunkId: string; rules: string[] }[];
 }
 
 export type GenerateOutcome =
@@ -56,18 +65,23 @@ export function createAnswerActivities({ gateway, reranker, db, settings }: Answ
   return {
     /**
      * Rescores the hybrid candidates with the reranker and keeps the best `keep` above the
-     * relevance floor; none left means the documents do not answer the question.
+     * relevance floor; none left means the documents do not answer the question. Then screens
+     * what the model will see: chunks carrying instructions are flagged (they stay quoted data,
+     * as the prompt says) or, by the tenant's policy, dropped before the best are taken.
      */
-    async rerankChunks(input: { question: string; chunks: RetrievedChunk[]; keep: number }): Promise<{ chunks: RankedChunk[]; latencyMs: number }> {
+    async rerankChunks(input: { question: string; chunks: RetrievedChunk[]; keep: number; retrievedInstructions?: RetrievedInstructionsPolicy }): Promise<RerankOutcome> {
       const started = performance.now();
-      if (!reranker) return { chunks: input.chunks.slice(0, input.keep).map((chunk) => ({ ...chunk, relevance: chunk.score })), latencyMs: 0 };
-      const scores = await reranker.rerank(input.question, input.chunks, Context.current().cancellationSignal);
-      const ranked = input.chunks
-        .map((chunk, i) => ({ ...chunk, relevance: scores[i] ?? Number.NEGATIVE_INFINITY }))
-        .filter((chunk) => chunk.relevance >= settings.relevanceFloor)
-        .sort((a, b) => b.relevance - a.relevance)
-        .slice(0, input.keep);
-      return { chunks: ranked, latencyMs: performance.now() - started };
+      let ranked: RankedChunk[] = input.chunks.map((chunk) => ({ ...chunk, relevance: chunk.score }));
+      if (reranker) {
+        const scores = await reranker.rerank(input.question, input.chunks, Context.current().cancellationSignal);
+        ranked = input.chunks
+          .map((chunk, i) => ({ ...chunk, relevance: scores[i] ?? Number.NEGATIVE_INFINITY }))
+          .filter((chunk) => chunk.relevance >= settings.relevanceFloor)
+          .sort((a, b) => b.relevance - a.relevance);
+      }
+      const policy = input.retrievedInstructions;
+      const screened = policy ? screenRetrieved(ranked.slice(0, policy === 'drop' ? ranked.length : input.keep), policy) : { kept: ranked, flagged: [] };
+      return { chunks: screened.kept.slice(0, input.keep), latencyMs: reranker ? performance.now() - started : 0, instructionChunks: screened.flagged };
     },
 
     /** The candidates for this answer, in order, and the prompt version that will be used. */

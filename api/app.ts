@@ -5,22 +5,23 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Platform } from '../lib/platform';
+import { Redis } from 'ioredis';
+import { MemoryCounterStore, RedisCounterStore } from '../lib/gateway/counter-store';
+import { ensureOperatorKey } from '../lib/gateway/bootstrap';
+import { TokenBudget } from '../lib/gateway/token-budget';
+import { auth } from './plugins/auth';
 import { errorHandler } from './plugins/error-handler';
+import { rateLimits } from './plugins/rate-limits';
+import { requestGuards } from './plugins/request-guards';
+import { adminRoutes } from './routes/admin';
 import { collectionRoutes } from './routes/collections';
 import { documentRoutes } from './routes/documents';
 import { queryRoutes } from './routes/query';
 import { DocumentService } from './services/document-service';
+import { AdminService } from './services/admin-service';
+import { QueryGateway } from './services/query-gateway';
 import { QueryService } from './services/query-service';
 import { ReindexService } from './services/reindex-service';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    tenantId: string;
-  }
-}
-
-/** Until API keys arrive (gateway issue), every request acts for this tenant. */
-export const DEFAULT_TENANT = 'default';
 
 export interface AppDependencies {
   platform: Platform;
@@ -35,8 +36,9 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
     logger,
     // JSON uploads carry the document text: the same limit as files, plus room for the envelope.
     bodyLimit: config.MAX_UPLOAD_BYTES + 64 * 1024,
-    requestTimeout: 120_000,
-    connectionTimeout: 130_000,
+    // Slow uploads (a body trickling in) are cut off with 408 once this passes.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.REQUEST_TIMEOUT_MS + 10_000,
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -45,19 +47,37 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
   await app.register(errorHandler);
   await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1 } });
   await app.register(swagger, {
-    openapi: { info: { title: 'Grounded RAG platform', version: '1' } },
+    openapi: {
+      info: { title: 'Grounded RAG platform', version: '1' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'an API key: Authorization: Bearer <key> (or the x-api-key header)' } } },
+      security: [{ apiKey: [] }],
+    },
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  app.decorateRequest('tenantId', '');
-  app.addHook('onRequest', async (request) => {
-    request.tenantId = DEFAULT_TENANT;
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { connectTimeout: 1_000, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
+  if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+  const { keyFile } = await ensureOperatorKey(config, platform.tenants);
+  if (keyFile) app.log.info({ keyFile }, 'the operator API key is in this file');
+
+  await app.register(requestGuards);
+  await app.register(auth, { mode: config.GATEWAY_AUTH, tenants: platform.tenants });
+  if (config.RATE_LIMITS === 'on') await app.register(rateLimits, { defaultPerMinute: config.RATE_LIMIT_PER_MINUTE, redis });
+
+  const admin = new AdminService(platform.tenants, platform.audit);
+  const queries = new QueryGateway({
+    queries: new QueryService(temporal, platform.db, { rerankCandidates: config.RERANK_CANDIDATES }),
+    audit: platform.audit,
+    budget: config.RATE_LIMITS === 'on' ? new TokenBudget(redis ? new RedisCounterStore(redis) : new MemoryCounterStore()) : null,
+    guardrails: config.GUARDRAILS,
+    estimate: { chunkTokens: config.CHUNK_SIZE_TOKENS, promptTokens: 250, outputTokens: Math.max(300, ...config.chatModels.map((m) => m.maxOutputTokens ?? 0)) },
   });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  await app.register(documentRoutes, { prefix: '/v1', documents: new DocumentService(platform, temporal), maxUploadBytes: config.MAX_UPLOAD_BYTES });
-  await app.register(collectionRoutes, { prefix: '/v1', reindex: new ReindexService(platform, temporal) });
-  await app.register(queryRoutes, { prefix: '/v1', queries: new QueryService(temporal, platform.db, { rerankCandidates: config.RERANK_CANDIDATES }) });
+  await app.register(adminRoutes, { prefix: '/v1', admin });
+  await app.register(documentRoutes, { prefix: '/v1', documents: new DocumentService(platform, temporal), admin, maxUploadBytes: config.MAX_UPLOAD_BYTES });
+  await app.register(collectionRoutes, { prefix: '/v1', reindex: new ReindexService(platform, temporal), admin });
+  await app.register(queryRoutes, { prefix: '/v1', queries });
   return app;
 }

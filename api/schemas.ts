@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { INGEST_STAGES, MEDIA_TYPES } from '../lib/ingest/types';
 import { REINDEX_STAGES } from '../lib/reindex/types';
+import { SCOPES, tenantIdSchema, tenantSettingsSchema } from '../lib/gateway/tenant-settings';
 
 /** Lowercase, digits, '-' and single '_': `__` separates tenant, collection and generation in index names. */
 export const collectionName = z
@@ -82,6 +83,9 @@ export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional(), requestId: z.string() }),
 });
 
+/** What the gateway may answer on any route: bad input, no or bad key, missing scope, limits. */
+export const gatewayErrors = { 400: errorBody, 401: errorBody, 403: errorBody, 429: errorBody };
+
 const chunking = z.object({ chunkSizeTokens: z.number().int(), chunkOverlapTokens: z.number().int() });
 
 export const generationView = z.object({
@@ -160,3 +164,63 @@ export const labeledQuestion = z.object({
 });
 
 export const evalSetBody = z.object({ questions: z.array(labeledQuestion).max(1000) }).strict();
+
+// --- the gateway: tenants, keys, audit --------------------------------------------------------
+
+export const tenantSettingsView = tenantSettingsSchema;
+
+/** A change to some settings: each section optional, each field in it optional. */
+export const settingsChange = z
+  .object({
+    budgets: tenantSettingsSchema.shape.budgets.unwrap().partial().strict().optional(),
+    rateLimit: tenantSettingsSchema.shape.rateLimit.unwrap().partial().strict().optional(),
+    guardrails: tenantSettingsSchema.shape.guardrails
+      .unwrap()
+      .extend({ pii: tenantSettingsSchema.shape.guardrails.unwrap().shape.pii.unwrap().partial().strict().optional() })
+      .partial()
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const tenantView = z.object({ id: z.string(), name: z.string(), settings: tenantSettingsView, createdAt: z.string(), updatedAt: z.string() });
+
+export const createTenantBody = z.object({ id: tenantIdSchema, name: z.string().trim().min(1).max(200), settings: settingsChange.optional() }).strict();
+
+export const updateTenantBody = z.object({ name: z.string().trim().min(1).max(200).optional(), settings: settingsChange.optional() }).strict();
+
+export const keyView = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  name: z.string(),
+  prefix: z.string().describe('the first characters of the key, to recognise it'),
+  scopes: z.array(z.enum(SCOPES)),
+  rateLimitPerMinute: z.number().int().nullable(),
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
+
+export const issueKeyBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
+    rateLimitPerMinute: z.number().int().min(1).max(1_000_000).nullable().optional().describe("this key's own requests per minute (operators only)"),
+  })
+  .strict();
+
+export const issuedKey = keyView.extend({ key: z.string().describe('the key itself: shown this once, only its hash is stored') });
+
+export const tenantIdParam = z.object({ tenantId: tenantIdSchema });
+
+export const auditEntryView = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  tenantId: z.string(),
+  actor: z.string().nullable().describe('the API key id that acted'),
+  requestId: z.string().nullable(),
+  category: z.enum(['admin', 'guardrail']),
+  action: z.string(),
+  target: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});

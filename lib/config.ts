@@ -66,6 +66,22 @@ const envSchema = z
     /** How soon a dead worker's activity is retried elsewhere; heartbeats arrive per batch. */
     ACTIVITY_HEARTBEAT_TIMEOUT_MS: int(30_000),
 
+    /**
+     * The gateway. `off` switches each part off for local demos and for measuring its overhead:
+     * without auth every request acts for tenant `default` with every scope.
+     */
+    GATEWAY_AUTH: z.enum(['on', 'off']).default('on'),
+    RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+    GUARDRAILS: z.enum(['on', 'off']).default('on'),
+    /** Requests per minute per API key, unless the key or its tenant sets another. */
+    RATE_LIMIT_PER_MINUTE: int(600),
+    /** Set: rate limits and token budgets live in Redis, shared by every API instance. */
+    REDIS_URL: z.string().url().optional(),
+    /** Registered (by hash) as an admin key of the `platform` tenant at start-up. At least 32 characters. */
+    BOOTSTRAP_ADMIN_KEY: z.string().min(32).optional(),
+    /** A request (body included) must arrive within this time: slow uploads are cut off with 408. */
+    REQUEST_TIMEOUT_MS: int(120_000),
+
     /** Start runs with the RagTenant/RagCollection/RagGeneration/RagStage search attributes (they must be registered). */
     TEMPORAL_SEARCH_ATTRIBUTES: z.enum(['on', 'off']).default('on'),
     /** Documents per re-index child workflow, and child workflows per run before continue-as-new. */

@@ -41,6 +41,8 @@ export class PlatformError extends Error {
     message: string,
     readonly statusCode = 400,
     readonly details?: unknown,
+    /** Response headers that belong to the answer, e.g. Retry-After on 429 or WWW-Authenticate on 401. */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'PlatformError';

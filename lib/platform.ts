@@ -4,6 +4,7 @@ import type { Embedder } from './models/embedder';
 import { EmbedderRegistry } from './models/embedder-registry';
 import { LocalOnnxEmbedder } from './models/local-onnx-embedder';
 import { OpenAiEmbedder } from './models/openai-embedder';
+import { AuditLog } from './stores/audit-log';
 import { BlobStore } from './stores/blob-store';
 import { EmbeddedVectorIndex } from './stores/embedded-index';
 import { EvalSetStore } from './stores/eval-set-store';
@@ -11,6 +12,7 @@ import { GenerationStore } from './stores/generation-store';
 import { aliasNameOf, indexNameOf } from './stores/index-name';
 import { ReindexRunStore } from './stores/reindex-run-store';
 import { MetadataStore, migrate } from './stores/metadata-store';
+import { TenantStore } from './stores/tenant-store';
 import { QdrantVectorIndex } from './stores/qdrant-index';
 import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from './stores/sql';
 import type { VectorIndex } from './stores/vector-index';
@@ -23,6 +25,8 @@ export interface Platform {
   generations: GenerationStore;
   reindexRuns: ReindexRunStore;
   evalSets: EvalSetStore;
+  tenants: TenantStore;
+  audit: AuditLog;
   blobs: BlobStore;
   index: VectorIndex;
   /** The configured embedding model: new collections are embedded with it. */
@@ -91,6 +95,8 @@ export async function openPlatform(config: Config): Promise<Platform> {
       generations: new GenerationStore(db),
       reindexRuns: new ReindexRunStore(db),
       evalSets: new EvalSetStore(db),
+      tenants: new TenantStore(db),
+      audit: new AuditLog(db),
       blobs: new BlobStore(join(config.DATA_DIR, 'blobs')),
       index,
       embedder: embedders.primary,

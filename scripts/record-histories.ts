@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { realPdfs } from '../test/helpers/fixtures';
-import { apiClient, startStack } from '../test/helpers/stack';
+import { startStack } from '../test/helpers/stack';
 import { temporalBinary, waitFor } from '../test/helpers/temporal';
 
 /**
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const label = process.argv[2] ?? 'v1';
   const stack = await startStack();
   try {
-    const api = apiClient(stack.baseUrl);
+    const api = stack.api;
     const runs = {
       ready: await api.postJson('/v1/collections/replay/documents', { text: '# Replay\n\nA short document that becomes ready.', mediaType: 'text/markdown', documentId: 'replay-ready' }),
       failed: await api.upload('replay', { bytes: realPdfs.corrupt(), filename: 'broken.pdf', type: 'application/pdf' }, { documentId: 'replay-failed' }),

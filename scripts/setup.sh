@@ -60,6 +60,11 @@ fi
 if [ "${SKIP_BROWSER:-0}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
   debian_packages+=(chromium)
 fi
+# Redis: rate limits and token budgets shared by several API instances are tested against a real
+# server. SKIP_REDIS=1 skips it, and those tests then say why they skipped.
+if [ "${SKIP_REDIS:-0}" != 1 ] && ! command -v redis-server >/dev/null 2>&1; then
+  debian_packages+=(redis-server)
+fi
 if [ ${#debian_packages[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   say "installing Debian packages for the tests: ${debian_packages[*]}"
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debian_packages[@]}" >/dev/null

@@ -26,7 +26,7 @@ const { generateAnswer } = proxyActivities<AnswerActivities>({
  */
 export async function answerQueryWorkflow(input: AnswerInput): Promise<AnswerResult> {
   const retrieved = await retrieveChunks({ ...input, topK: Math.max(input.topK, input.rerankCandidates) });
-  const reranked = await rerankChunks({ question: input.question, chunks: retrieved.chunks, keep: input.topK });
+  const reranked = await rerankChunks({ question: input.question, chunks: retrieved.chunks, keep: input.topK, retrievedInstructions: input.retrievedInstructions });
   const latencyMs = { ...retrieved.latencyMs, rerank: reranked.latencyMs, generate: 0 };
   const chunks = reranked.chunks;
   const calls: ModelCall[] = [];
@@ -39,6 +39,7 @@ export async function answerQueryWorkflow(input: AnswerInput): Promise<AnswerRes
     calls,
     fallbacks,
     latencyMs,
+    instructionChunks: reranked.instructionChunks ?? [],
   });
   if (chunks.length === 0) return result({ found: false, answer: NOT_FOUND_ANSWER, citations: [] }, { provider: 'none', model: 'none' });
 

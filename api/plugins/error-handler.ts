@@ -30,7 +30,10 @@ export const errorHandler = fp(async (app: FastifyInstance) => {
     const send = (status: number, code: string, message: string, details?: unknown) =>
       reply.status(status).send({ error: { code, message, ...(details !== undefined && { details }), requestId } } satisfies ErrorBody);
 
-    if (PlatformError.isInstance(error)) return send(error.statusCode, error.code, error.message, error.details);
+    if (PlatformError.isInstance(error)) {
+      if (error.headers) reply.headers(error.headers);
+      return send(error.statusCode, error.code, error.message, error.details);
+    }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const details = error.validation.map((issue) => ({ path: issue.instancePath || '/', message: issue.message }));
       return send(400, 'invalid_request', `invalid ${error.validationContext ?? 'request'}`, details);

@@ -1,10 +1,14 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { collectionName, collectionView, errorBody, evalSetBody, reindexBody, reindexRunDetail, reindexRunView } from '../schemas';
+import { collectionName, collectionView, errorBody, gatewayErrors, evalSetBody, reindexBody, reindexRunDetail, reindexRunView } from '../schemas';
 import type { ReindexRunRecord } from '../../lib/stores/reindex-run-store';
+import type { AdminService } from '../services/admin-service';
 import type { ReindexService } from '../services/reindex-service';
 
-const errors = { 400: errorBody, 404: errorBody, 409: errorBody, 422: errorBody, 503: errorBody };
+const errors = { ...gatewayErrors, 404: errorBody, 409: errorBody, 422: errorBody, 503: errorBody };
+const admin = { scopes: ['admin'] as const };
+const readers = { scopes: ['admin', 'ingest'] as const };
 const runParams = z.object({ collection: collectionName, reindexId: z.string().regex(/^rx_[0-9a-f]{12}$/, 'a re-index id looks like rx_0123456789ab') });
 
 /** Public view of a run: the tenant is the caller's own and stays out of it. */
@@ -14,10 +18,14 @@ function view<T extends ReindexRunRecord>(run: T): Omit<T, 'tenantId'> {
 }
 
 /** Collections and their index generations: re-index, its operation, rollback, the labeled question set. */
-export const collectionRoutes: FastifyPluginAsyncZod<{ reindex: ReindexService }> = async (app, { reindex }) => {
+export const collectionRoutes: FastifyPluginAsyncZod<{ reindex: ReindexService; admin: AdminService }> = async (app, { reindex, admin: audit }) => {
+  const record = (request: FastifyRequest, action: string, target: string, details: Record<string, unknown> = {}) =>
+    audit.record({ principal: request.principal, requestId: String(request.id) }, request.tenantId, action, target, details);
+
   app.get(
     '/collections/:collection',
     {
+      config: readers,
       schema: { tags: ['collections'], summary: 'A collection: live generation, settings, all generations', params: z.object({ collection: collectionName }), response: { 200: collectionView, ...errors } },
     },
     async (request) => {
@@ -29,6 +37,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ reindex: ReindexService }
   app.post(
     '/collections/:collection/reindex',
     {
+      config: admin,
       schema: {
         tags: ['collections'],
         summary: 'Rebuild the collection as a new generation (new embedding model and/or chunking); it goes live only if the gate passes',
@@ -39,19 +48,20 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ reindex: ReindexService }
     },
     async (request, reply) => {
       const run = await reindex.startReindex({ ...request.body, tenantId: request.tenantId, collection: request.params.collection });
+      await record(request, 'reindex_started', request.params.collection, { runId: run.id, settings: request.body });
       return reply.status(202).send(view(run));
     },
   );
 
   app.get(
     '/collections/:collection/reindex',
-    { schema: { tags: ['collections'], summary: 'Recent re-index and rollback runs, newest first', params: z.object({ collection: collectionName }), response: { 200: z.object({ runs: z.array(reindexRunView) }), ...errors } } },
+    { config: readers, schema: { tags: ['collections'], summary: 'Recent re-index and rollback runs, newest first', params: z.object({ collection: collectionName }), response: { 200: z.object({ runs: z.array(reindexRunView) }), ...errors } } },
     async (request) => ({ runs: (await reindex.list(request.tenantId, request.params.collection)).map(view) }),
   );
 
   app.get(
     '/collections/:collection/reindex/:reindexId',
-    { schema: { tags: ['collections'], summary: 'Progress of a run: stage, documents done/total, chunks, errors, ETA, gate report', params: runParams, response: { 200: reindexRunDetail, ...errors } } },
+    { config: readers, schema: { tags: ['collections'], summary: 'Progress of a run: stage, documents done/total, chunks, errors, ETA, gate report', params: runParams, response: { 200: reindexRunDetail, ...errors } } },
     async (request) => view(await reindex.get(request.tenantId, request.params.collection, request.params.reindexId)),
   );
 
@@ -59,6 +69,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ reindex: ReindexService }
     app.post(
       `/collections/:collection/reindex/:reindexId/${signal}`,
       {
+        config: admin,
         schema: {
           tags: ['collections'],
           summary: signal === 'pause' ? 'Pause a run after its current batch (and before the swap)' : 'Resume a paused run',
@@ -66,19 +77,28 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ reindex: ReindexService }
           response: { 202: reindexRunDetail, ...errors },
         },
       },
-      async (request, reply) => reply.status(202).send(view(await reindex.signal(request.tenantId, request.params.collection, request.params.reindexId, signal))),
+      async (request, reply) => {
+        const run = await reindex.signal(request.tenantId, request.params.collection, request.params.reindexId, signal);
+        await record(request, `reindex_${signal}d`, request.params.collection, { runId: run.id });
+        return reply.status(202).send(view(run));
+      },
     );
   }
 
   app.delete(
     '/collections/:collection/reindex/:reindexId',
-    { schema: { tags: ['collections'], summary: 'Cancel a run; its half-built generation is removed, the live one is untouched', params: runParams, response: { 202: reindexRunDetail, ...errors } } },
-    async (request, reply) => reply.status(202).send(view(await reindex.cancel(request.tenantId, request.params.collection, request.params.reindexId))),
+    { config: admin, schema: { tags: ['collections'], summary: 'Cancel a run; its half-built generation is removed, the live one is untouched', params: runParams, response: { 202: reindexRunDetail, ...errors } } },
+    async (request, reply) => {
+      const run = await reindex.cancel(request.tenantId, request.params.collection, request.params.reindexId);
+      await record(request, 'reindex_cancelled', request.params.collection, { runId: run.id });
+      return reply.status(202).send(view(run));
+    },
   );
 
   app.post(
     '/collections/:collection/rollback',
     {
+      config: admin,
       schema: {
         tags: ['collections'],
         summary: 'Go back to the previous generation: it catches up with changes since, passes the count gate, and swaps back in',
@@ -86,12 +106,17 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ reindex: ReindexService }
         response: { 202: reindexRunView, ...errors },
       },
     },
-    async (request, reply) => reply.status(202).send(view(await reindex.startRollback(request.tenantId, request.params.collection))),
+    async (request, reply) => {
+      const run = await reindex.startRollback(request.tenantId, request.params.collection);
+      await record(request, 'rollback_started', request.params.collection, { runId: run.id, toGeneration: run.toGeneration });
+      return reply.status(202).send(view(run));
+    },
   );
 
   app.put(
     '/collections/:collection/eval-set',
     {
+      config: admin,
       schema: {
         tags: ['collections'],
         summary: "Replace the collection's labeled questions (document-level relevance); the re-index gate compares recall@k on them",
@@ -100,12 +125,16 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ reindex: ReindexService }
         response: { 200: evalSetBody, ...errors },
       },
     },
-    async (request) => ({ questions: await reindex.setEvalSet(request.tenantId, request.params.collection, request.body.questions) }),
+    async (request) => {
+      const questions = await reindex.setEvalSet(request.tenantId, request.params.collection, request.body.questions);
+      await record(request, 'eval_set_replaced', request.params.collection, { questions: questions.length });
+      return { questions };
+    },
   );
 
   app.get(
     '/collections/:collection/eval-set',
-    { schema: { tags: ['collections'], summary: "The collection's labeled questions", params: z.object({ collection: collectionName }), response: { 200: evalSetBody, ...errors } } },
+    { config: readers, schema: { tags: ['collections'], summary: "The collection's labeled questions", params: z.object({ collection: collectionName }), response: { 200: evalSetBody, ...errors } } },
     async (request) => ({ questions: await reindex.getEvalSet(request.tenantId, request.params.collection) }),
   );
 };

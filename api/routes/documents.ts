@@ -3,15 +3,19 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../lib/errors';
 import type { DocumentRecord } from '../../lib/stores/metadata-store';
-import { collectionName, documentId, documentList, documentMetadata, documentView, errorBody, jsonUploadBody, uploadAccepted } from '../schemas';
+import { collectionName, documentId, documentList, documentMetadata, documentView, errorBody, gatewayErrors, jsonUploadBody, uploadAccepted } from '../schemas';
+import type { AdminService } from '../services/admin-service';
 import type { DocumentService, UploadRequest } from '../services/document-service';
 
-const errors = { 400: errorBody, 404: errorBody, 409: errorBody, 413: errorBody, 415: errorBody, 422: errorBody, 503: errorBody };
+const errors = { ...gatewayErrors, 404: errorBody, 409: errorBody, 413: errorBody, 415: errorBody, 422: errorBody, 503: errorBody };
+const ingest = { scopes: ['ingest'] as const };
+const readers = { scopes: ['ingest', 'admin'] as const };
 
-export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentService; maxUploadBytes: number }> = async (app, { documents, maxUploadBytes }) => {
+export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentService; admin: AdminService; maxUploadBytes: number }> = async (app, { documents, admin, maxUploadBytes }) => {
   app.post(
     '/collections/:collection/documents',
     {
+      config: ingest,
       schema: {
         tags: ['documents'],
         summary: 'Upload a document (multipart `file` + optional `metadata` JSON, `documentId`, `title`; or JSON `{ text, title, metadata, documentId, mediaType }`)',
@@ -34,11 +38,12 @@ export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentService;
   app.get(
     '/documents/:documentId',
     {
+      config: readers,
       schema: {
         tags: ['documents'],
         summary: 'Ingestion stage, counts, active version and errors of one document',
         params: z.object({ documentId }),
-        response: { 200: documentView, 400: errorBody, 404: errorBody },
+        response: { 200: documentView, ...gatewayErrors, 404: errorBody },
       },
     },
     async (request) => toView(await documents.get(request.tenantId, request.params.documentId)),
@@ -47,12 +52,13 @@ export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentService;
   app.get(
     '/collections/:collection/documents',
     {
+      config: readers,
       schema: {
         tags: ['documents'],
         summary: 'List documents of a collection, by document id',
         params: z.object({ collection: collectionName }),
         querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), after: documentId.optional() }),
-        response: { 200: documentList, 400: errorBody, 404: errorBody },
+        response: { 200: documentList, ...gatewayErrors, 404: errorBody },
       },
     },
     async (request) => {
@@ -71,15 +77,17 @@ export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentService;
   app.delete(
     '/documents/:documentId',
     {
+      config: ingest,
       schema: {
         tags: ['documents'],
         summary: 'Delete a document, all its versions and all its points',
         params: z.object({ documentId }),
-        response: { 200: z.object({ documentId: z.string(), deleted: z.literal(true), versions: z.number().int() }), 400: errorBody, 404: errorBody },
+        response: { 200: z.object({ documentId: z.string(), deleted: z.literal(true), versions: z.number().int() }), ...gatewayErrors, 404: errorBody },
       },
     },
     async (request) => {
       const doc = await documents.delete(request.tenantId, request.params.documentId);
+      await admin.record({ principal: request.principal, requestId: String(request.id) }, request.tenantId, 'document_deleted', doc.documentId, { collection: doc.collection, versions: doc.versions.length });
       return { documentId: doc.documentId, deleted: true as const, versions: doc.versions.length };
     },
   );

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { collectionName, documentMetadata, errorBody } from '../schemas';
+import { collectionName, documentMetadata, errorBody, gatewayErrors } from '../schemas';
 import type { StreamEvent } from '../../lib/answer/answer-stream';
 import type { ErrorBody } from '../plugins/error-handler';
-import type { Answer, QueryService } from '../services/query-service';
+import type { Answer } from '../services/query-service';
+import type { QueryGateway } from '../services/query-gateway';
+import type { GuardDecision } from '../../lib/guardrails/guard';
 import { PlatformError } from '../../lib/errors';
 
 const queryBody = z
@@ -61,6 +63,13 @@ const modelCall = z.object({
   error: z.string().optional(),
 });
 
+const guardDecision = z.object({
+  stage: z.enum(['input', 'retrieval', 'output']),
+  check: z.string(),
+  outcome: z.enum(['pass', 'clean', 'flag', 'block', 'mask', 'drop', 'off']),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
 const answerResponse = z.object({
   mode: z.literal('answer'),
   found: z.boolean().describe('false: the documents do not answer the question, and `answer` says so'),
@@ -71,6 +80,7 @@ const answerResponse = z.object({
   usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number(), calls: z.array(modelCall) }),
   fallbacks: z.array(z.string()).describe('candidates passed over, and why'),
   traceId: z.string().describe('the workflow id of this query: find it in the Temporal UI'),
+  guardrails: z.array(guardDecision).describe("each guardrail's decision on this request (also in the audit log); empty when guardrails are off"),
   latencyMs: z.object({
     embed: z.number(),
     search: z.number(),
@@ -81,22 +91,24 @@ const answerResponse = z.object({
   }),
 });
 
-export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryService }> = async (app, { queries }) => {
+export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = async (app, { queries }) => {
   app.post(
     '/query',
     {
+      config: { scopes: ['query'] },
       schema: {
         tags: ['query'],
         summary: 'A grounded, cited answer, or ranked chunks: hybrid retrieval (dense + BM25, RRF) over the active version of each document',
         body: queryBody,
-        response: { 200: z.union([answerResponse, retrieveResponse]), 400: errorBody, 404: errorBody, 502: errorBody },
+        response: { 200: z.union([answerResponse, retrieveResponse]), ...gatewayErrors, 404: errorBody, 422: errorBody, 502: errorBody },
       },
     },
     async (request, reply) => {
       const { collection, question, filters, topK, mode, stream } = request.body;
       const input = { tenantId: request.tenantId, collection, question, filters, topK };
-      if (mode === 'retrieve') return { mode, ...(await queries.retrieve(input)) };
-      if (!stream) return { mode, ...present(await queries.answer(input)) };
+      const caller = { principal: request.principal, requestId: String(request.id) };
+      if (mode === 'retrieve') return { mode, ...(await queries.retrieve(caller, input)) };
+      if (!stream) return { mode, ...present(await queries.answer(caller, input)) };
 
       // Server-sent events: the reply is written here, not by Fastify's serializer.
       reply.hijack();
@@ -106,7 +118,7 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryService }> = asy
       const closed = new AbortController();
       out.on('close', () => closed.abort());
       try {
-        const answer = await queries.streamAnswer(input, {
+        const answer = await queries.streamAnswer(caller, input, {
           onEvent: (event: StreamEvent) => (event.type === 'delta' ? send('delta', { text: event.text }) : send('reset', { reason: event.reason })),
           closed: closed.signal,
         });
@@ -121,7 +133,7 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryService }> = asy
   );
 };
 
-const present = ({ answeredBy, ...answer }: Answer) => ({ ...answer, model: answeredBy });
+const present = ({ answeredBy, instructionChunks: _flagged, ...answer }: Answer & { guardrails: GuardDecision[] }) => ({ ...answer, model: answeredBy });
 
 /** The error shape of every route; after the headers are sent it travels as an `error` event. */
 function streamError(error: unknown, requestId: string): ErrorBody {

@@ -44,6 +44,8 @@ export interface AnswerInput extends RetrieveInput {
   rerankCandidates: number;
   /** Set when the API streams: the activity publishes text deltas on this channel. */
   streamChannel?: string;
+  /** The tenant's policy for retrieved chunks that carry instructions; unset on runs started before it existed. */
+  retrievedInstructions?: 'flag' | 'drop';
 }
 
 export interface AnswerResult extends GroundedAnswer {
@@ -54,4 +56,6 @@ export interface AnswerResult extends GroundedAnswer {
   /** Why earlier candidates were passed over, in order. */
   fallbacks: string[];
   latencyMs: { embed: number; search: number; rerank: number; generate: number };
+  /** Retrieved chunks that carried instructions (flagged, or dropped by policy). */
+  instructionChunks?: { chunkId: string; rules: string[] }[];
 }

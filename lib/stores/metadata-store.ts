@@ -112,6 +112,42 @@ const MIGRATIONS: string[] = [
      relevant_document_ids jsonb not null,
      primary key (tenant_id, collection, position),
      foreign key (tenant_id, collection) references collections (tenant_id, name))`,
+  // The gateway: tenants, their API keys (hashes only) and the append-only audit log.
+  `create table if not exists tenants (
+     id text primary key,
+     name text not null,
+     settings jsonb not null default '{}',
+     created_at timestamptz not null default now(),
+     updated_at timestamptz not null default now())`,
+  // Data uploaded before tenants existed belongs to 'default'; 'platform' holds the operators' keys.
+  `insert into tenants (id, name) values ('default', 'Default tenant'), ('platform', 'Platform operators') on conflict (id) do nothing`,
+  `create table if not exists api_keys (
+     id text primary key,
+     tenant_id text not null references tenants (id),
+     name text not null,
+     key_hash text not null unique,
+     prefix text not null,
+     scopes jsonb not null,
+     rate_limit_per_minute int,
+     created_by text,
+     created_at timestamptz not null default now(),
+     revoked_at timestamptz)`,
+  `create index if not exists api_keys_by_tenant on api_keys (tenant_id, created_at)`,
+  `create table if not exists audit_log (
+     id bigserial primary key,
+     at timestamptz not null default now(),
+     tenant_id text not null,
+     actor text,
+     request_id text,
+     category text not null,
+     action text not null,
+     target text,
+     details jsonb not null default '{}')`,
+  `create index if not exists audit_log_by_tenant on audit_log (tenant_id, id)`,
+  `create or replace function audit_log_append_only() returns trigger language plpgsql as $$
+   begin raise exception 'the audit log is append-only' using errcode = '42501'; end $$`,
+  `create trigger audit_log_no_change before update or delete on audit_log for each row execute function audit_log_append_only()`,
+  `create trigger audit_log_no_truncate before truncate on audit_log for each statement execute function audit_log_append_only()`,
 ];
 
 export async function migrate(db: SqlDatabase): Promise<void> {

@@ -21,7 +21,7 @@ export async function benchIngest(args: string[]): Promise<void> {
   const stack = await startStack();
   try {
     const { embedder, config } = stack.platform;
-    const api = apiClient(stack.baseUrl);
+    const api = stack.api;
     // The same chunks the pipeline will make (chunking is deterministic), for the raw runs.
     const settings = defaultChunking(config, embedder.maxInputTokens);
     const texts: string[] = [];

@@ -5,7 +5,7 @@ import { parseDocument } from '../../lib/ingest/parse';
 import { indexNameOf } from '../../lib/stores/index-name';
 import type { IndexPoint } from '../../lib/stores/vector-index';
 import { encodeDocument } from '../../lib/text/sparse';
-import { apiClient, startStack } from '../../test/helpers/stack';
+import { startStack } from '../../test/helpers/stack';
 import { waitFor } from '../../test/helpers/temporal';
 
 const TENANT = 'default';
@@ -27,7 +27,7 @@ export async function benchQuery(args: string[]): Promise<void> {
   const stack = await startStack();
   try {
     const { platform } = stack;
-    const api = apiClient(stack.baseUrl);
+    const api = stack.api;
     // One real upload creates the collection with the platform's own settings.
     const seed = await api.postJson(`/v1/collections/${COLLECTION}/documents`, { text: '# Seed\n\nThis document creates the collection.', mediaType: 'text/markdown', documentId: 'seed' });
     if (seed.status !== 202) throw new Error(`seed upload answered ${seed.status}`);

@@ -1,4 +1,4 @@
-import { apiClient, startStack } from '../../test/helpers/stack';
+import { startStack } from '../../test/helpers/stack';
 import { waitFor } from '../../test/helpers/temporal';
 import { buildCorpus, ingestCorpus, round, trackPeakRss } from './ingest';
 
@@ -19,7 +19,7 @@ export async function benchReindex(args: string[]): Promise<void> {
   const peak = trackPeakRss();
   const stack = await startStack();
   try {
-    const api = apiClient(stack.baseUrl);
+    const api = stack.api;
     const { config } = stack.platform;
     const ingestStarted = performance.now();
     const ready = await ingestCorpus(api, documents);

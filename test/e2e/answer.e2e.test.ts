@@ -29,7 +29,7 @@ describe('answers end to end (POST /v1/query, mode answer)', () => {
 
   before(async () => {
     stack = await startStack();
-    api = apiClient(stack.baseUrl);
+    api = stack.api;
     await ingestPolicies(api);
     const pdf = await api.upload('policies', { bytes: realPdfs.tracingJit(), filename: 'tracemonkey.pdf', type: 'application/pdf' }, { documentId: 'tracemonkey', metadata: JSON.stringify({ team: 'research' }) });
     assert.equal(pdf.status, 202);
@@ -90,7 +90,7 @@ describe('answers end to end (POST /v1/query, mode answer)', () => {
 
   it('streams the answer as server-sent events that end with the same citations', async () => {
     const question = 'how often must passwords change?';
-    const streamed = await streamQuery(stack.baseUrl, { collection: 'policies', question });
+    const streamed = await streamQuery(stack, { collection: 'policies', question });
     assert.equal(streamed.status, 200);
     assert.match(streamed.contentType ?? '', /^text\/event-stream/);
     const names = streamed.events.map((e) => e.event);
@@ -112,7 +112,7 @@ describe('answers end to end (POST /v1/query, mode answer)', () => {
     const missing = await api.postJson('/v1/query', { collection: 'nope', question: 'x' });
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error.code, 'collection_not_found');
-    const streamedMissing = await streamQuery(stack.baseUrl, { collection: 'nope', question: 'x' });
+    const streamedMissing = await streamQuery(stack, { collection: 'nope', question: 'x' });
     assert.deepEqual(streamedMissing.events.map((e) => [e.event, e.data.error?.code]), [['error', 'collection_not_found']]);
   });
 });

@@ -42,7 +42,7 @@ describe('model failover end to end', () => {
       BREAKER_FAILURE_THRESHOLD: '3',
       BREAKER_COOLDOWN_MS: String(BREAKER_COOLDOWN_MS),
     });
-    api = apiClient(stack.baseUrl);
+    api = stack.api;
     await ingestPolicies(api);
   });
   after(async () => {
@@ -126,7 +126,7 @@ describe('model failover end to end', () => {
 
   it('streams from the next candidate when the first fails before its first token', async () => {
     primary.next({ status: 400, body: { error: { message: 'no streaming for you' } } });
-    const streamed = await streamQuery(stack.baseUrl, { collection: 'policies', question, topK: 3 });
+    const streamed = await streamQuery(stack, { collection: 'policies', question, topK: 3 });
     const final = streamed.events.at(-1);
     assert.equal(final?.event, 'answer');
     assert.equal(final?.data.model.provider, 'secondary');
@@ -138,7 +138,7 @@ describe('model failover end to end', () => {
   it('does not fall back once text has streamed: the stream ends with an error', async () => {
     primary.next({ breakStreamBeforeEnd: 2 });
     const secondaryRequests = await requestsTo(secondary, async () => {
-      const streamed = await streamQuery(stack.baseUrl, { collection: 'policies', question, topK: 3 });
+      const streamed = await streamQuery(stack, { collection: 'policies', question, topK: 3 });
       const names = streamed.events.map((e) => e.event);
       assert.ok(names.includes('delta'), names.join(','));
       assert.equal(streamed.events.at(-1)?.event, 'error');

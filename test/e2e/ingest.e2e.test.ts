@@ -16,7 +16,7 @@ describe('ingestion end to end (HTTP → Temporal dev server → worker → inde
   before(async () => {
     // A small upload limit, so the size check is exercised with a real file.
     stack = await startStack({ MAX_UPLOAD_BYTES: String(3 * 1024 * 1024) });
-    api = apiClient(stack.baseUrl);
+    api = stack.api;
   });
   after(() => stack?.close());
 

@@ -15,7 +15,7 @@ describe('answers with the local chat model first (LOCAL_CHAT_MODEL=smollm2)', {
   let api: ReturnType<typeof apiClient>;
   before(async () => {
     stack = await startStack({ LOCAL_CHAT_MODEL: 'smollm2' });
-    api = apiClient(stack.baseUrl);
+    api = stack.api;
     await ingestPolicies(api);
   });
   after(() => stack?.close());

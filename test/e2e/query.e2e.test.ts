@@ -15,7 +15,7 @@ describe('retrieval end to end (POST /v1/query, mode retrieve)', () => {
 
   before(async () => {
     stack = await startStack();
-    api = apiClient(stack.baseUrl);
+    api = stack.api;
     for (const [id, policy] of Object.entries(POLICIES)) {
       const response = await api.postJson('/v1/collections/policies/documents', { text: policy.text, mediaType: 'text/markdown', documentId: id, metadata: { team: policy.team } });
       assert.equal(response.status, 202);

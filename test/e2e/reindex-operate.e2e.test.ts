@@ -20,7 +20,7 @@ describe('re-index: operate, cancel, gate', () => {
 
   before(async () => {
     stack = await startStack({ REINDEX_BATCH_SIZE: '1', REINDEX_BATCHES_PER_RUN: '2', CHUNK_SIZE_TOKENS: '150', CHUNK_OVERLAP_TOKENS: '20' });
-    api = apiClient(stack.baseUrl);
+    api = stack.api;
     await ingestPolicies(api);
     for (const doc of docs) {
       const response = await api.postJson('/v1/collections/ref/documents', { text: doc.text, mediaType: 'text/markdown', documentId: doc.documentId });
@@ -43,12 +43,8 @@ describe('re-index: operate, cancel, gate', () => {
       ['PUT', '/v1/collections/ref/eval-set', { questions: [{ question: 'q', relevantDocumentIds: [] }] }, 400, 'invalid_request'],
     ];
     for (const [method, path, body, status, code] of cases) {
-      const response = await fetch(`${stack.baseUrl}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = (await response.json()) as { error?: { code: string } };
+      const response = await api.send(method, path, body);
+      const json = response.body as { error?: { code: string } };
       assert.equal(response.status, status, `${method} ${path}: ${JSON.stringify(json)}`);
       assert.equal(json.error?.code, code, `${method} ${path}`);
     }

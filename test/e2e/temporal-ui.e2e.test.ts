@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { freePort } from '../helpers/net';
-import { apiClient, ingestPolicies, startStack, type Stack } from '../helpers/stack';
+import { ingestPolicies, startStack, type Stack } from '../helpers/stack';
 import { waitFor } from '../helpers/temporal';
 
 /** Debian's chromium package (scripts/setup.sh installs it as root); CHROMIUM_PATH points elsewhere. */
@@ -35,7 +35,7 @@ describe('Temporal UI: find a collection\'s re-index runs by search attribute', 
   });
 
   it('lists the re-index run of one collection, with its summary', async () => {
-    const api = apiClient(stack.baseUrl);
+    const api = stack.api;
     await ingestPolicies(api, 'policies');
     const handbook = await api.postJson('/v1/collections/handbook/documents', { text: '# Onboarding\n\nNew staff get a laptop on day one.', mediaType: 'text/markdown', documentId: 'onboarding' });
     assert.equal(handbook.status, 202);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from './net';
-import { apiClient } from './stack';
+import { apiClient, issueKey, TEST_OPERATOR_KEY } from './stack';
 import { waitFor } from './temporal';
 
 const ROOT = resolve(__dirname, '../..');
@@ -19,9 +19,12 @@ export async function allInOne(options: { temporalAddress: string; dataDir: stri
     DATA_DIR: options.dataDir,
     HTTP_PORT: String(await freePort()),
     LOG_LEVEL: 'warn',
+    BOOTSTRAP_ADMIN_KEY: TEST_OPERATOR_KEY,
     ...options.settings,
   };
-  const api = apiClient(`http://127.0.0.1:${env.HTTP_PORT}`);
+  // Tenant `default`, every scope: issued on the first start, valid across restarts (it is stored).
+  let apiKey: string | undefined;
+  const api = apiClient(`http://127.0.0.1:${env.HTTP_PORT}`, () => apiKey);
   let child: ChildProcess | undefined;
   const exited = (proc: ChildProcess) => new Promise<void>((done) => (proc.exitCode !== null || proc.signalCode !== null ? done() : proc.once('exit', () => done())));
   return {
@@ -33,6 +36,7 @@ export async function allInOne(options: { temporalAddress: string; dataDir: stri
       const log = openSync(join(options.dataDir, 'process.log'), 'a');
       child = spawn(process.execPath, ['--import', 'tsx', 'workers/all-in-one.ts'], { cwd: ROOT, env, stdio: ['ignore', log, log] });
       await waitFor('the API to answer', () => api.get('/healthz').catch(() => ({ status: 0 })), (r) => r.status === 200, 60_000, 200);
+      apiKey ??= await issueKey(apiClient(api.baseUrl, TEST_OPERATOR_KEY), 'default');
     },
     async stop(signal: NodeJS.Signals): Promise<void> {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;

@@ -15,7 +15,23 @@ export interface Stack {
   platform: Platform;
   app: FastifyInstance;
   baseUrl: string;
+  /** A key of tenant `default` with every scope. */
+  apiKey: string;
+  /** The client the tests use: tenant `default`, every scope. */
+  api: ApiClient;
+  /** An operator's client (admin of the `platform` tenant): creates tenants and keys. */
+  operator: ApiClient;
   close(): Promise<void>;
+}
+
+/** The operator key the test deployments register (BOOTSTRAP_ADMIN_KEY); never a real secret. */
+export const TEST_OPERATOR_KEY = 'rag_test-operator-key-0123456789abcdefghijkl';
+
+/** Issues a key through the admin API, as an operator would. */
+export async function issueKey(operator: ApiClient, tenantId: string, scopes: string[] = ['ingest', 'query', 'admin'], extra: Record<string, unknown> = {}): Promise<string> {
+  const issued = await operator.postJson(`/v1/admin/tenants/${tenantId}/keys`, { name: `test key (${scopes.join(', ')})`, scopes, ...extra });
+  if (issued.status !== 201) throw new Error(`issuing a key for ${tenantId} answered ${issued.status}: ${JSON.stringify(issued.body)}`);
+  return issued.body.key as string;
 }
 
 /**
@@ -25,17 +41,22 @@ export interface Stack {
 export async function startStack(overrides: Record<string, string> = {}, options: { temporalUiPort?: number } = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rag-stack-'));
   const env = await startTemporalDevServer({ uiPort: options.temporalUiPort });
-  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, HTTP_PORT: '0', TEMPORAL_ADDRESS: env.address, ...overrides });
+  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, HTTP_PORT: '0', TEMPORAL_ADDRESS: env.address, BOOTSTRAP_ADMIN_KEY: TEST_OPERATOR_KEY, ...overrides });
   const platform = await openPlatform(config);
   const workers = await createPlatformWorkers(platform, { address: env.address, namespace: env.namespace ?? 'default' });
   const running = workers.run();
   const app = await buildApp({ platform, temporal: env.client });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  const operator = apiClient(baseUrl, TEST_OPERATOR_KEY);
+  const apiKey = config.GATEWAY_AUTH === 'on' ? await issueKey(operator, 'default') : '';
   return {
     env,
     platform,
     app,
     baseUrl,
+    apiKey,
+    api: apiClient(baseUrl, apiKey),
+    operator,
     async close() {
       await app.close();
       await workers.shutdown();
@@ -47,10 +68,14 @@ export async function startStack(overrides: Record<string, string> = {}, options
   };
 }
 
-/** A small HTTP client for the API: JSON in, `{ status, body }` out. */
-export function apiClient(baseUrl: string) {
+export type ApiClient = ReturnType<typeof apiClient>;
+
+/** A small HTTP client for the API: JSON in, `{ status, body, headers }` out; sends the API key when given one. */
+export function apiClient(baseUrl: string, key?: string | (() => string | undefined)) {
+  const keyNow = () => (typeof key === 'function' ? key() : key);
   const call = async (method: string, path: string, init: { json?: unknown; form?: FormData; raw?: { body: string | Uint8Array; contentType: string } } = {}) => {
-    const headers: Record<string, string> = {};
+    const apiKey = keyNow();
+    const headers: Record<string, string> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
     let body: RequestInit['body'];
     if (init.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -69,9 +94,15 @@ export function apiClient(baseUrl: string) {
     } catch {
       parsed = text;
     }
-    return { status: response.status, body: parsed };
+    return { status: response.status, body: parsed, headers: response.headers };
   };
   return {
+    baseUrl,
+    get apiKey() {
+      return keyNow();
+    },
+    /** Any method; a JSON body when given one. */
+    send: (method: string, path: string, json?: unknown) => call(method, path, json === undefined ? {} : { json }),
     get: (path: string) => call('GET', path),
     delete: (path: string) => call('DELETE', path),
     postJson: (path: string, json: unknown) => call('POST', path, { json }),
@@ -87,7 +118,7 @@ export function apiClient(baseUrl: string) {
 }
 
 /** Uploads the policies fixture into `collection` and waits until every one is ready. */
-export async function ingestPolicies(api: ReturnType<typeof apiClient>, collection = 'policies'): Promise<void> {
+export async function ingestPolicies(api: ApiClient, collection = 'policies'): Promise<void> {
   for (const [id, policy] of Object.entries(POLICIES)) {
     const response = await api.postJson(`/v1/collections/${collection}/documents`, { text: policy.text, mediaType: 'text/markdown', documentId: id, metadata: { team: policy.team } });
     if (response.status !== 202) throw new Error(`upload of ${id} answered ${response.status}: ${JSON.stringify(response.body)}`);
@@ -98,8 +129,9 @@ export async function ingestPolicies(api: ReturnType<typeof apiClient>, collecti
 }
 
 /** POSTs a streamed query and collects its server-sent events in order. */
-export async function streamQuery(baseUrl: string, body: unknown): Promise<{ status: number; contentType: string | null; events: { event: string; data: any }[] }> {
-  const response = await fetch(`${baseUrl}/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...(body as object), stream: true }) });
+export async function streamQuery(client: { baseUrl: string; apiKey?: string }, body: unknown): Promise<{ status: number; contentType: string | null; events: { event: string; data: any }[] }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(client.apiKey && { authorization: `Bearer ${client.apiKey}` }) };
+  const response = await fetch(`${client.baseUrl}/v1/query`, { method: 'POST', headers, body: JSON.stringify({ ...(body as object), stream: true }) });
   const text = await response.text();
   const events = text
     .split('\n\n')

@@ -1,0 +1,143 @@
+import type { StreamEvent } from '../../lib/answer/answer-stream';
+import { PlatformError } from '../../lib/errors';
+import type { TokenBudget } from '../../lib/gateway/token-budget';
+import { guardAnswer, guardQuestion, retrievalDecision, type GuardDecision } from '../../lib/guardrails/guard';
+import { MaskingStream } from '../../lib/guardrails/masking-stream';
+import type { RetrieveInput } from '../../lib/query/types';
+import type { AuditLog } from '../../lib/stores/audit-log';
+import type { RequestPrincipal } from '../plugins/auth';
+import type { Answer, AnswerRequest, QueryService, RetrieveAnswer } from './query-service';
+
+export interface QueryGatewayOptions {
+  queries: QueryService;
+  audit: AuditLog;
+  /** Null: token budgets are off (RATE_LIMITS=off). */
+  budget: TokenBudget | null;
+  guardrails: 'on' | 'off';
+  /** For the estimate reserved before an answer: chunk size of the context and the model's reply. */
+  estimate: { chunkTokens: number; outputTokens: number; promptTokens: number };
+}
+
+export interface Caller {
+  principal: RequestPrincipal;
+  requestId: string;
+}
+
+type Question = RetrieveInput & { mode: 'retrieve' | 'answer' };
+
+/** Roughly four characters per token: the estimate reserved up front; model calls report the real use. */
+const estimateTokens = (text: string) => Math.ceil(text.length / 4);
+
+/**
+ * The gateway around a query: input guard (injection, hidden characters, personal data), token
+ * budget reserved on the estimate, the workflow, output guard (personal data), the budget
+ * settled on actual tokens, and every guardrail decision written to the audit log.
+ */
+export class QueryGateway {
+  constructor(private readonly options: QueryGatewayOptions) {}
+
+  async retrieve(caller: Caller, input: RetrieveInput): Promise<RetrieveAnswer> {
+    return this.guarded(caller, { ...input, mode: 'retrieve' }, async (question) => {
+      const result = await this.options.queries.retrieve({ ...input, question });
+      return { result, actualTokens: estimateTokens(question), decisions: [] };
+    });
+  }
+
+  async answer(caller: Caller, input: AnswerRequest): Promise<Answer & { guardrails: GuardDecision[] }> {
+    return this.guarded(caller, { ...input, mode: 'answer' }, async (question, decisions) => {
+      const answer = await this.options.queries.answer(this.answerInput(caller, input, question));
+      return this.finish(caller, answer, question, decisions);
+    });
+  }
+
+  async streamAnswer(caller: Caller, input: AnswerRequest, events: { onEvent: (event: StreamEvent) => void; closed: AbortSignal }): Promise<Answer & { guardrails: GuardDecision[] }> {
+    return this.guarded(caller, { ...input, mode: 'answer' }, async (question, decisions) => {
+      const masking = this.guardrailsOn && caller.principal.settings.guardrails.pii.answer === 'mask';
+      let seq = 0;
+      const stream = masking ? new MaskingStream(caller.principal.settings.guardrails.pii.entities, (text) => events.onEvent({ seq, type: 'delta', text })) : null;
+      const answer = await this.options.queries.streamAnswer(this.answerInput(caller, input, question), {
+        closed: events.closed,
+        onEvent: (event) => {
+          if (!stream) return events.onEvent(event);
+          seq = event.seq;
+          if (event.type === 'delta') return stream.push(event.text);
+          stream.discard();
+          events.onEvent(event);
+        },
+      });
+      stream?.flush();
+      return this.finish(caller, answer, question, decisions);
+    });
+  }
+
+  private get guardrailsOn(): boolean {
+    return this.options.guardrails === 'on';
+  }
+
+  private answerInput(caller: Caller, input: AnswerRequest, question: string): AnswerRequest {
+    return { ...input, question, ...(this.guardrailsOn && { retrievedInstructions: caller.principal.settings.guardrails.retrievedInstructions }) };
+  }
+
+  /** Output guard, and the tokens the answer really took (model calls, plus embedding the question). */
+  private finish(caller: Caller, answer: Answer, question: string, decisions: GuardDecision[]) {
+    const guardrails = caller.principal.settings.guardrails;
+    const actualTokens = estimateTokens(question) + answer.usage.inputTokens + answer.usage.outputTokens;
+    if (!this.guardrailsOn) return { result: { ...answer, guardrails: [] }, actualTokens, decisions };
+    decisions.push(retrievalDecision(answer.instructionChunks ?? [], guardrails.retrievedInstructions));
+    decisions.push({
+      stage: 'output',
+      check: 'answer_validation',
+      outcome: 'pass',
+      details: { answeredBy: `${answer.answeredBy.provider}/${answer.answeredBy.model}`, found: answer.found, citations: answer.citations.length, fallbacks: answer.fallbacks.length },
+    });
+    const output = guardAnswer(answer, guardrails);
+    decisions.push(output.decision);
+    return { result: { ...output.answer, guardrails: decisions }, actualTokens, decisions };
+  }
+
+  private async guarded<T>(
+    caller: Caller,
+    input: Question,
+    run: (question: string, decisions: GuardDecision[]) => Promise<{ result: T; actualTokens: number; decisions: GuardDecision[] }>,
+  ): Promise<T> {
+    const { principal } = caller;
+    const decisions: GuardDecision[] = [];
+    let question = input.question;
+    if (this.guardrailsOn) {
+      const guarded = guardQuestion(input.question, principal.settings.guardrails);
+      decisions.push(...guarded.decisions);
+      question = guarded.question;
+      if (guarded.blocked) {
+        await this.record(caller, input, 'question_blocked', decisions, null);
+        const rules = guarded.decisions.find((d) => d.check === 'prompt_injection')?.details?.rules;
+        throw new PlatformError('prompt_injection_detected', 'the question tries to change the instructions of the assistant; rephrase it as a question about the documents', 400, { rules });
+      }
+      if (question.trim() === '') throw new PlatformError('invalid_request', 'the question is empty once hidden characters are removed', 400);
+    }
+    const estimate = estimateTokens(question) + (input.mode === 'answer' ? input.topK * this.options.estimate.chunkTokens + this.options.estimate.promptTokens + this.options.estimate.outputTokens : 0);
+    const reservation = this.options.budget ? await this.options.budget.reserve(principal.tenantId, principal.settings.budgets, estimate) : null;
+    let outcome: Awaited<ReturnType<typeof run>>;
+    try {
+      outcome = await run(question, decisions);
+    } catch (error) {
+      // Refused before any model ran (unknown collection, bad filter): nothing was spent.
+      if (reservation && PlatformError.isInstance(error)) await this.options.budget?.settle(reservation, 0);
+      throw error;
+    }
+    if (reservation) await this.options.budget?.settle(reservation, outcome.actualTokens);
+    if (this.guardrailsOn) await this.record(caller, input, 'query_guarded', outcome.decisions, { estimated: estimate, actual: outcome.actualTokens, reservation: reservation !== null });
+    return outcome.result;
+  }
+
+  private async record(caller: Caller, input: Question, action: string, decisions: GuardDecision[], tokens: Record<string, unknown> | null): Promise<void> {
+    await this.options.audit.append({
+      tenantId: caller.principal.tenantId,
+      actor: caller.principal.keyId,
+      requestId: caller.requestId,
+      category: 'guardrail',
+      action,
+      target: input.collection,
+      details: { mode: input.mode, decisions, ...(tokens && { tokens }) },
+    });
+  }
+}
