@@ -19,6 +19,7 @@ export async function startRedis(): Promise<{ url: string; stop(): Promise<void>
   const server = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => {}); // refused until the server listens: that is what we wait for
   try {
     await waitFor('redis-server to answer', () => probe.connect().then(() => probe.ping()).catch(() => 'down'), (reply) => reply === 'PONG', 10_000, 100);
   } finally {
