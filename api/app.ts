@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -36,9 +37,11 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
     logger,
     // JSON uploads carry the document text: the same limit as files, plus room for the envelope.
     bodyLimit: config.MAX_UPLOAD_BYTES + 64 * 1024,
-    // Slow uploads (a body trickling in) are cut off with 408 once this passes.
+    // Slow uploads (a body trickling in) are cut off with 408 once this passes. Node checks
+    // every 30 s by default, which would let a slow client hold a connection far longer.
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     connectionTimeout: config.REQUEST_TIMEOUT_MS + 10_000,
+    serverFactory: (handler) => createServer({ requestTimeout: config.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1_000, config.REQUEST_TIMEOUT_MS / 2) }, handler),
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -11,6 +11,8 @@ export const DocumentErrorCode = {
   unsupportedMediaType: 'unsupported_media_type',
   contentTypeMismatch: 'content_type_mismatch',
   documentTooLarge: 'document_too_large',
+  pdfTooManyPages: 'pdf_too_many_pages',
+  textTooLong: 'text_too_long',
   embeddingDimensionMismatch: 'embedding_dimension_mismatch',
 } as const;
 export type DocumentErrorCode = (typeof DocumentErrorCode)[keyof typeof DocumentErrorCode];

@@ -65,6 +65,12 @@ function parseText(raw: string, mediaType: Exclude<MediaType, 'application/pdf'>
   return { text, pageOffsets: [], pageCount: null, headings: mediaType === 'text/markdown' ? markdownHeadings(text) : [] };
 }
 
+/**
+ * What one document may expand to. A small PDF can declare thousands of pages or carry compressed
+ * streams that inflate to gigabytes of text (a "PDF bomb"): past these, the document is rejected.
+ */
+export const PDF_LIMITS = { maxPages: 5_000, maxTextChars: 20_000_000 };
+
 async function parsePdf(bytes: Uint8Array, onPage?: (page: number, total: number) => void): Promise<ParsedDocument> {
   let pdf;
   try {
@@ -74,6 +80,10 @@ async function parsePdf(bytes: Uint8Array, onPage?: (page: number, total: number
     const name = (error as Error).name;
     if (name === 'PasswordException') throw new DocumentRejected(DocumentErrorCode.pdfEncrypted, 'the PDF is password-protected');
     throw new DocumentRejected(DocumentErrorCode.pdfCorrupt, `the PDF cannot be read: ${(error as Error).message}`);
+  }
+  if (pdf.numPages > PDF_LIMITS.maxPages) {
+    await pdf.loadingTask.destroy();
+    throw new DocumentRejected(DocumentErrorCode.pdfTooManyPages, `the PDF has ${pdf.numPages} pages; at most ${PDF_LIMITS.maxPages} are accepted`);
   }
   try {
     const pageOffsets: number[] = [];
@@ -87,10 +97,14 @@ async function parsePdf(bytes: Uint8Array, onPage?: (page: number, total: number
       }
       pageOffsets.push(text.length);
       text += normalizeText(pageText).trim() + '\n\n';
+      if (text.length > PDF_LIMITS.maxTextChars) {
+        throw new DocumentRejected(DocumentErrorCode.textTooLong, `the PDF expands to more than ${PDF_LIMITS.maxTextChars} characters of text by page ${number}`);
+      }
       onPage?.(number, pdf.numPages);
     }
     return { text, pageOffsets, pageCount: pdf.numPages, headings: [] };
   } catch (error) {
+    if (error instanceof DocumentRejected) throw error;
     throw new DocumentRejected(DocumentErrorCode.pdfCorrupt, `the PDF cannot be read: ${(error as Error).message}`);
   } finally {
     await pdf.loadingTask.destroy();
