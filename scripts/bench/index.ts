@@ -1,3 +1,4 @@
+import { benchGateway } from './gateway';
 import { benchIngest } from './ingest';
 import { benchQuery } from './query';
 import { benchReindex } from './reindex';
@@ -7,6 +8,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   ingest: benchIngest,
   query: benchQuery,
   reindex: benchReindex,
+  gateway: benchGateway,
 };
 
 const [name, ...args] = process.argv.slice(2);
