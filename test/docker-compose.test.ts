@@ -16,15 +16,20 @@ function composeCommand(): string[] | undefined {
 const compose = composeCommand();
 
 describe('docker-compose.yml', { skip: compose ? undefined : 'no Docker Compose here (neither `docker compose` nor `docker-compose`; scripts/setup.sh installs Debian\'s as root)' }, () => {
-  const run = (...args: string[]) => execFileSync(compose![0]!, [...compose!.slice(1), '-f', join(ROOT, 'docker-compose.yml'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  const run = (...args: string[]) =>
+    execFileSync(compose![0]!, [...compose!.slice(1), '-f', join(ROOT, 'docker-compose.yml'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BOOTSTRAP_ADMIN_KEY: 'k'.repeat(32) } });
 
-  it('validates with `docker compose config`', () => {
+  it('validates with `docker compose config`, and refuses to start without an operator key', () => {
     run('config', '--quiet');
+    const { BOOTSTRAP_ADMIN_KEY: _unset, ...withoutKey } = process.env;
+    const refused = spawnSync(compose![0]!, [...compose!.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config', '--quiet'], { cwd: ROOT, encoding: 'utf8', env: withoutKey });
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /BOOTSTRAP_ADMIN_KEY/);
   });
 
   it('describes the production-shaped stack, every long-running service with a health check', () => {
     const config = parse(run('config')) as { services: Record<string, any> };
-    assert.deepEqual(Object.keys(config.services).sort(), ['api', 'postgresql', 'qdrant', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker']);
+    assert.deepEqual(Object.keys(config.services).sort(), ['api', 'postgresql', 'qdrant', 'redis', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker']);
     for (const [name, service] of Object.entries(config.services)) {
       if (service.restart === 'no') continue; // a one-shot job: the services that need it wait for it to finish
       assert.ok(service.healthcheck?.test, `${name} has a health check`);
@@ -35,6 +40,7 @@ describe('docker-compose.yml', { skip: compose ? undefined : 'no Docker Compose 
       assert.equal(env.VECTOR_STORE, 'qdrant');
       assert.match(env.DATABASE_URL, /^postgres:\/\/.*@postgresql:5432\//);
       assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');
+      assert.equal(env.REDIS_URL, 'redis://redis:6379', 'limits and budgets shared by every instance');
       assert.equal(config.services[name].depends_on.temporal.condition, 'service_healthy');
       assert.equal(config.services[name].depends_on['temporal-search-attributes'].condition, 'service_completed_successfully', 'runs start with registered search attributes');
     }
