@@ -11,7 +11,9 @@ export async function connectTemporal(address: string, namespace: string): Promi
 
 /** Builds the app over an open platform and listens; the returned close releases the Temporal client. */
 export async function startApi(platform: Platform, temporal: Client): Promise<FastifyInstance> {
-  const app = await buildApp({ platform, temporal, logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+  // Keys never reach the logs, even if request headers are logged one day.
+  const logger = { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] };
+  const app = await buildApp({ platform, temporal, logger });
   app.addHook('onClose', async () => temporal.connection.close());
   await app.listen({ host: platform.config.HTTP_HOST, port: platform.config.HTTP_PORT });
   return app;

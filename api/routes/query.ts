@@ -110,6 +110,8 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
       if (mode === 'retrieve') return { mode, ...(await queries.retrieve(caller, input)) };
       if (!stream) return { mode, ...present(await queries.answer(caller, input)) };
 
+      // Guard and budget first: their refusals are plain 400/429 answers, not stream events.
+      const admitted = await queries.admit(caller, { ...input, mode });
       // Server-sent events: the reply is written here, not by Fastify's serializer.
       reply.hijack();
       const out = reply.raw;
@@ -118,7 +120,7 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
       const closed = new AbortController();
       out.on('close', () => closed.abort());
       try {
-        const answer = await queries.streamAnswer(caller, input, {
+        const answer = await queries.streamAnswer(admitted, input, {
           onEvent: (event: StreamEvent) => (event.type === 'delta' ? send('delta', { text: event.text }) : send('reset', { reason: event.reason })),
           closed: closed.signal,
         });

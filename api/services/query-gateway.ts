@@ -1,6 +1,6 @@
 import type { StreamEvent } from '../../lib/answer/answer-stream';
 import { PlatformError } from '../../lib/errors';
-import type { TokenBudget } from '../../lib/gateway/token-budget';
+import type { Reservation, TokenBudget } from '../../lib/gateway/token-budget';
 import { guardAnswer, guardQuestion, retrievalDecision, type GuardDecision } from '../../lib/guardrails/guard';
 import { MaskingStream } from '../../lib/guardrails/masking-stream';
 import type { RetrieveInput } from '../../lib/query/types';
@@ -23,7 +23,7 @@ export interface Caller {
   requestId: string;
 }
 
-type Question = RetrieveInput & { mode: 'retrieve' | 'answer' };
+export type Question = RetrieveInput & { mode: 'retrieve' | 'answer' };
 
 /** Roughly four characters per token: the estimate reserved up front; model calls report the real use. */
 const estimateTokens = (text: string) => Math.ceil(text.length / 4);
@@ -33,25 +33,38 @@ const estimateTokens = (text: string) => Math.ceil(text.length / 4);
  * budget reserved on the estimate, the workflow, output guard (personal data), the budget
  * settled on actual tokens, and every guardrail decision written to the audit log.
  */
+/** A question past the input guard, with its tokens reserved: what a run starts from. */
+export interface Admitted {
+  caller: Caller;
+  input: Question;
+  /** Cleaned and masked: what retrieval, the model and the workflow history see. */
+  question: string;
+  decisions: GuardDecision[];
+  estimate: number;
+  reservation: Reservation | null;
+}
+
 export class QueryGateway {
   constructor(private readonly options: QueryGatewayOptions) {}
 
   async retrieve(caller: Caller, input: RetrieveInput): Promise<RetrieveAnswer> {
-    return this.guarded(caller, { ...input, mode: 'retrieve' }, async (question) => {
+    return this.complete(await this.admit(caller, { ...input, mode: 'retrieve' }), async (question) => {
       const result = await this.options.queries.retrieve({ ...input, question });
-      return { result, actualTokens: estimateTokens(question), decisions: [] };
+      return { result, actualTokens: estimateTokens(question) };
     });
   }
 
   async answer(caller: Caller, input: AnswerRequest): Promise<Answer & { guardrails: GuardDecision[] }> {
-    return this.guarded(caller, { ...input, mode: 'answer' }, async (question, decisions) => {
+    return this.complete(await this.admit(caller, { ...input, mode: 'answer' }), async (question, decisions) => {
       const answer = await this.options.queries.answer(this.answerInput(caller, input, question));
       return this.finish(caller, answer, question, decisions);
     });
   }
 
-  async streamAnswer(caller: Caller, input: AnswerRequest, events: { onEvent: (event: StreamEvent) => void; closed: AbortSignal }): Promise<Answer & { guardrails: GuardDecision[] }> {
-    return this.guarded(caller, { ...input, mode: 'answer' }, async (question, decisions) => {
+  /** Streams an admitted question: refusals (400, 429) were answered before the stream began. */
+  async streamAnswer(admitted: Admitted, input: AnswerRequest, events: { onEvent: (event: StreamEvent) => void; closed: AbortSignal }): Promise<Answer & { guardrails: GuardDecision[] }> {
+    const { caller } = admitted;
+    return this.complete(admitted, async (question, decisions) => {
       const masking = this.guardrailsOn && caller.principal.settings.guardrails.pii.answer === 'mask';
       let seq = 0;
       const stream = masking ? new MaskingStream(caller.principal.settings.guardrails.pii.entities, (text) => events.onEvent({ seq, type: 'delta', text })) : null;
@@ -70,36 +83,8 @@ export class QueryGateway {
     });
   }
 
-  private get guardrailsOn(): boolean {
-    return this.options.guardrails === 'on';
-  }
-
-  private answerInput(caller: Caller, input: AnswerRequest, question: string): AnswerRequest {
-    return { ...input, question, ...(this.guardrailsOn && { retrievedInstructions: caller.principal.settings.guardrails.retrievedInstructions }) };
-  }
-
-  /** Output guard, and the tokens the answer really took (model calls, plus embedding the question). */
-  private finish(caller: Caller, answer: Answer, question: string, decisions: GuardDecision[]) {
-    const guardrails = caller.principal.settings.guardrails;
-    const actualTokens = estimateTokens(question) + answer.usage.inputTokens + answer.usage.outputTokens;
-    if (!this.guardrailsOn) return { result: { ...answer, guardrails: [] }, actualTokens, decisions };
-    decisions.push(retrievalDecision(answer.instructionChunks ?? [], guardrails.retrievedInstructions));
-    decisions.push({
-      stage: 'output',
-      check: 'answer_validation',
-      outcome: 'pass',
-      details: { answeredBy: `${answer.answeredBy.provider}/${answer.answeredBy.model}`, found: answer.found, citations: answer.citations.length, fallbacks: answer.fallbacks.length },
-    });
-    const output = guardAnswer(answer, guardrails);
-    decisions.push(output.decision);
-    return { result: { ...output.answer, guardrails: decisions }, actualTokens, decisions };
-  }
-
-  private async guarded<T>(
-    caller: Caller,
-    input: Question,
-    run: (question: string, decisions: GuardDecision[]) => Promise<{ result: T; actualTokens: number; decisions: GuardDecision[] }>,
-  ): Promise<T> {
+  /** Input guard, then the token estimate reserved: a refusal here is a 400 or 429 before any work. */
+  async admit(caller: Caller, input: Question): Promise<Admitted> {
     const { principal } = caller;
     const decisions: GuardDecision[] = [];
     let question = input.question;
@@ -114,8 +99,40 @@ export class QueryGateway {
       }
       if (question.trim() === '') throw new PlatformError('invalid_request', 'the question is empty once hidden characters are removed', 400);
     }
-    const estimate = estimateTokens(question) + (input.mode === 'answer' ? input.topK * this.options.estimate.chunkTokens + this.options.estimate.promptTokens + this.options.estimate.outputTokens : 0);
+    const { chunkTokens, promptTokens, outputTokens } = this.options.estimate;
+    const estimate = estimateTokens(question) + (input.mode === 'answer' ? input.topK * chunkTokens + promptTokens + outputTokens : 0);
     const reservation = this.options.budget ? await this.options.budget.reserve(principal.tenantId, principal.settings.budgets, estimate) : null;
+    return { caller, input, question, decisions, estimate, reservation };
+  }
+
+  private get guardrailsOn(): boolean {
+    return this.options.guardrails === 'on';
+  }
+
+  private answerInput(caller: Caller, input: AnswerRequest, question: string): AnswerRequest {
+    return { ...input, question, ...(this.guardrailsOn && { retrievedInstructions: caller.principal.settings.guardrails.retrievedInstructions }) };
+  }
+
+  /** Output guard, and the tokens the answer really took (model calls, plus embedding the question). */
+  private finish(caller: Caller, answer: Answer, question: string, decisions: GuardDecision[]) {
+    const guardrails = caller.principal.settings.guardrails;
+    const actualTokens = estimateTokens(question) + answer.usage.inputTokens + answer.usage.outputTokens;
+    if (!this.guardrailsOn) return { result: { ...answer, guardrails: [] }, actualTokens };
+    decisions.push(retrievalDecision(answer.instructionChunks ?? [], guardrails.retrievedInstructions));
+    decisions.push({
+      stage: 'output',
+      check: 'answer_validation',
+      outcome: 'pass',
+      details: { answeredBy: `${answer.answeredBy.provider}/${answer.answeredBy.model}`, found: answer.found, citations: answer.citations.length, fallbacks: answer.fallbacks.length },
+    });
+    const output = guardAnswer(answer, guardrails);
+    decisions.push(output.decision);
+    return { result: { ...output.answer, guardrails: decisions }, actualTokens };
+  }
+
+  /** Runs the admitted question, settles the reservation on the actual tokens, records the decisions. */
+  private async complete<T>(admitted: Admitted, run: (question: string, decisions: GuardDecision[]) => Promise<{ result: T; actualTokens: number }>): Promise<T> {
+    const { caller, input, question, decisions, estimate, reservation } = admitted;
     let outcome: Awaited<ReturnType<typeof run>>;
     try {
       outcome = await run(question, decisions);
@@ -125,7 +142,7 @@ export class QueryGateway {
       throw error;
     }
     if (reservation) await this.options.budget?.settle(reservation, outcome.actualTokens);
-    if (this.guardrailsOn) await this.record(caller, input, 'query_guarded', outcome.decisions, { estimated: estimate, actual: outcome.actualTokens, reservation: reservation !== null });
+    if (this.guardrailsOn) await this.record(caller, input, 'query_guarded', decisions, { estimated: estimate, actual: outcome.actualTokens, reserved: reservation !== null });
     return outcome.result;
   }
 

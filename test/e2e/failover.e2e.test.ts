@@ -43,6 +43,9 @@ describe('model failover end to end', () => {
       BREAKER_COOLDOWN_MS: String(BREAKER_COOLDOWN_MS),
     });
     api = stack.api;
+    // Raw deltas: answer masking holds streamed text back to sentence ends, and these tests watch
+    // exactly when text starts to flow (masking has its own tests).
+    assert.equal((await api.send('PATCH', '/v1/admin/tenants/default', { settings: { guardrails: { pii: { answer: 'off' } } } })).status, 200);
     await ingestPolicies(api);
   });
   after(async () => {

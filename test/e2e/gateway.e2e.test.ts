@@ -64,9 +64,16 @@ describe('gateway: tenants, keys, isolation, limits, audit', () => {
       // Writing under the same names makes globex's own collection and document, never acme's next version.
       ['POST', '/v1/collections/{collection}/documents', '/v1/collections/plans/documents', { ...SECRET, text: 'globex text', mediaType: 'text/markdown' }, 202, ''],
     ];
-    const documented = Object.entries((await stack.api.get('/docs/json')).body.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) =>
-      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    const openapi = (await stack.api.get('/docs/json')).body;
+    const documented = Object.entries(openapi.paths as Record<string, Record<string, { responses: Record<string, unknown> }>>).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => {
+        // Schema-first: each route documents its success and every answer the gateway may give.
+        const statuses = Object.keys(operation.responses);
+        assert.ok(statuses.some((s) => s.startsWith('2')) && ['400', '401', '403', '404', '429'].every((s) => statuses.includes(s)), `${method} ${path} documents ${statuses.join(', ')}`);
+        return `${method.toUpperCase()} ${path}`;
+      }),
     );
+    assert.deepEqual(openapi.security, [{ apiKey: [] }], 'the document says every route needs a key');
     assert.deepEqual([...new Set(cases.map(([method, route]) => `${method} ${route}`))].sort(), documented.sort(), 'every route of the API has an isolation case');
 
     for (const [method, , path, body, status, code] of cases) {
