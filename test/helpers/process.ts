@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from './net';
-import { apiClient, issueKey, TEST_OPERATOR_KEY } from './stack';
+import { apiClient, issueKey, TEST_OPERATOR_KEY, UNTHROTTLED } from './stack';
 import { waitFor } from './temporal';
 
 const ROOT = resolve(__dirname, '../..');
@@ -36,7 +36,7 @@ export async function allInOne(options: { temporalAddress: string; dataDir: stri
       const log = openSync(join(options.dataDir, 'process.log'), 'a');
       child = spawn(process.execPath, ['--import', 'tsx', 'workers/all-in-one.ts'], { cwd: ROOT, env, stdio: ['ignore', log, log] });
       await waitFor('the API to answer', () => api.get('/healthz').catch(() => ({ status: 0 })), (r) => r.status === 200, 60_000, 200);
-      apiKey ??= await issueKey(apiClient(api.baseUrl, TEST_OPERATOR_KEY), 'default');
+      apiKey ??= await issueKey(apiClient(api.baseUrl, TEST_OPERATOR_KEY), 'default', undefined, UNTHROTTLED);
     },
     async stop(signal: NodeJS.Signals): Promise<void> {
       if (!child || child.exitCode !== null || child.signalCode !== null) return;

@@ -27,6 +27,9 @@ export interface Stack {
 /** The operator key the test deployments register (BOOTSTRAP_ADMIN_KEY); never a real secret. */
 export const TEST_OPERATOR_KEY = 'rag_test-operator-key-0123456789abcdefghijkl';
 
+/** The tests' own keys poll every 100 ms for minutes: rate limits are tested with keys of their own. */
+export const UNTHROTTLED = { rateLimitPerMinute: 1_000_000 };
+
 /** Issues a key through the admin API, as an operator would. */
 export async function issueKey(operator: ApiClient, tenantId: string, scopes: string[] = ['ingest', 'query', 'admin'], extra: Record<string, unknown> = {}): Promise<string> {
   const issued = await operator.postJson(`/v1/admin/tenants/${tenantId}/keys`, { name: `test key (${scopes.join(', ')})`, scopes, ...extra });
@@ -48,7 +51,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
   const app = await buildApp({ platform, temporal: env.client });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   const operator = apiClient(baseUrl, TEST_OPERATOR_KEY);
-  const apiKey = config.GATEWAY_AUTH === 'on' ? await issueKey(operator, 'default') : '';
+  const apiKey = config.GATEWAY_AUTH === 'on' ? await issueKey(operator, 'default', undefined, UNTHROTTLED) : '';
   return {
     env,
     platform,
