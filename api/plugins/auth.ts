@@ -18,6 +18,16 @@ export interface RequestPrincipal {
   platformAdmin: boolean;
 }
 
+/** Who acts in a service call: the principal, and the request id the audit log records. */
+export interface Caller {
+  principal: RequestPrincipal;
+  requestId: string;
+}
+
+export function callerOf(request: FastifyRequest): Caller {
+  return { principal: request.principal, requestId: String(request.id) };
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     principal: RequestPrincipal;

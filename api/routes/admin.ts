@@ -1,13 +1,12 @@
-import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { tenantIdSchema } from '../../lib/gateway/tenant-settings';
 import { auditEntryView, createTenantBody, errorBody, issueKeyBody, issuedKey, keyView, tenantIdParam, tenantView, updateTenantBody } from '../schemas';
-import type { Actor, AdminService } from '../services/admin-service';
+import { callerOf } from '../plugins/auth';
+import type { AdminService } from '../services/admin-service';
 
 const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody, 429: errorBody };
 const admin = { scopes: ['admin'] as const };
-const actorOf = (request: FastifyRequest): Actor => ({ principal: request.principal, requestId: String(request.id) });
 const keyParams = tenantIdParam.extend({ keyId: z.string().regex(/^key_[0-9a-f]{12}$/, 'a key id looks like key_0123456789ab') });
 
 /** Tenants, API keys and the audit log: admin scope. */
@@ -15,19 +14,19 @@ export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> = async
   app.post(
     '/admin/tenants',
     { config: admin, schema: { tags: ['admin'], summary: 'Create a tenant (operators)', body: createTenantBody, response: { 201: tenantView, ...errors } } },
-    async (request, reply) => reply.status(201).send(await service.createTenant(actorOf(request), request.body)),
+    async (request, reply) => reply.status(201).send(await service.createTenant(callerOf(request), request.body)),
   );
 
   app.get(
     '/admin/tenants',
     { config: admin, schema: { tags: ['admin'], summary: 'All tenants (operators)', response: { 200: z.object({ tenants: z.array(tenantView) }), ...errors } } },
-    async (request) => ({ tenants: await service.listTenants(actorOf(request)) }),
+    async (request) => ({ tenants: await service.listTenants(callerOf(request)) }),
   );
 
   app.get(
     '/admin/tenants/:tenantId',
     { config: admin, schema: { tags: ['admin'], summary: "A tenant and its settings (operators, or the tenant's own admins)", params: tenantIdParam, response: { 200: tenantView, ...errors } } },
-    async (request) => service.getTenant(actorOf(request), request.params.tenantId),
+    async (request) => service.getTenant(callerOf(request), request.params.tenantId),
   );
 
   app.patch(
@@ -42,14 +41,14 @@ export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> = async
         response: { 200: tenantView, ...errors },
       },
     },
-    async (request) => service.updateTenant(actorOf(request), request.params.tenantId, request.body),
+    async (request) => service.updateTenant(callerOf(request), request.params.tenantId, request.body),
   );
 
   app.post(
     '/admin/tenants/:tenantId/keys',
     { config: admin, schema: { tags: ['admin'], summary: 'Issue an API key; the key is in this answer only', params: tenantIdParam, body: issueKeyBody, response: { 201: issuedKey, ...errors } } },
     async (request, reply) => {
-      const { key, record } = await service.issueKey(actorOf(request), request.params.tenantId, request.body);
+      const { key, record } = await service.issueKey(callerOf(request), request.params.tenantId, request.body);
       return reply.status(201).send({ ...record, key });
     },
   );
@@ -57,13 +56,13 @@ export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> = async
   app.get(
     '/admin/tenants/:tenantId/keys',
     { config: admin, schema: { tags: ['admin'], summary: "A tenant's API keys (never the keys themselves)", params: tenantIdParam, response: { 200: z.object({ keys: z.array(keyView) }), ...errors } } },
-    async (request) => ({ keys: (await service.listKeys(actorOf(request), request.params.tenantId)) }),
+    async (request) => ({ keys: (await service.listKeys(callerOf(request), request.params.tenantId)) }),
   );
 
   app.delete(
     '/admin/tenants/:tenantId/keys/:keyId',
     { config: admin, schema: { tags: ['admin'], summary: "Revoke a key: refused from its next request on", params: keyParams, response: { 200: keyView, ...errors } } },
-    async (request) => service.revokeKey(actorOf(request), request.params.tenantId, request.params.keyId),
+    async (request) => service.revokeKey(callerOf(request), request.params.tenantId, request.params.keyId),
   );
 
   app.get(
@@ -84,7 +83,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ admin: AdminService }> = async
       },
     },
     async (request) => {
-      const entries = await service.readAudit(actorOf(request), request.query);
+      const entries = await service.readAudit(callerOf(request), request.query);
       return { entries, nextCursor: entries.length === request.query.limit ? (entries.at(-1)?.id ?? null) : null };
     },
   );

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { collectionName, collectionView, errorBody, gatewayErrors, evalSetBody, reindexBody, reindexRunDetail, reindexRunView } from '../schemas';
 import type { ReindexRunRecord } from '../../lib/stores/reindex-run-store';
+import { callerOf } from '../plugins/auth';
 import type { AdminService } from '../services/admin-service';
 import type { ReindexService } from '../services/reindex-service';
 
@@ -20,7 +21,7 @@ function view<T extends ReindexRunRecord>(run: T): Omit<T, 'tenantId'> {
 /** Collections and their index generations: re-index, its operation, rollback, the labeled question set. */
 export const collectionRoutes: FastifyPluginAsyncZod<{ reindex: ReindexService; admin: AdminService }> = async (app, { reindex, admin: audit }) => {
   const record = (request: FastifyRequest, action: string, target: string, details: Record<string, unknown> = {}) =>
-    audit.record({ principal: request.principal, requestId: String(request.id) }, request.tenantId, action, target, details);
+    audit.record(callerOf(request), request.tenantId, action, target, details);
 
   app.get(
     '/collections/:collection',

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PlatformError } from '../../lib/errors';
 import type { DocumentRecord } from '../../lib/stores/metadata-store';
 import { collectionName, documentId, documentList, documentMetadata, documentView, errorBody, gatewayErrors, jsonUploadBody, uploadAccepted } from '../schemas';
+import { callerOf } from '../plugins/auth';
 import type { AdminService } from '../services/admin-service';
 import type { DocumentService, UploadRequest } from '../services/document-service';
 
@@ -87,7 +88,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentService;
     },
     async (request) => {
       const doc = await documents.delete(request.tenantId, request.params.documentId);
-      await admin.record({ principal: request.principal, requestId: String(request.id) }, request.tenantId, 'document_deleted', doc.documentId, { collection: doc.collection, versions: doc.versions.length });
+      await admin.record(callerOf(request), request.tenantId, 'document_deleted', doc.documentId, { collection: doc.collection, versions: doc.versions.length });
       return { documentId: doc.documentId, deleted: true as const, versions: doc.versions.length };
     },
   );

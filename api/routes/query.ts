@@ -4,6 +4,7 @@ import { collectionName, documentMetadata, errorBody, gatewayErrors } from '../s
 import type { StreamEvent } from '../../lib/answer/answer-stream';
 import type { ErrorBody } from '../plugins/error-handler';
 import type { Answer } from '../services/query-service';
+import { callerOf } from '../plugins/auth';
 import type { QueryGateway } from '../services/query-gateway';
 import type { GuardDecision } from '../../lib/guardrails/guard';
 import { PlatformError } from '../../lib/errors';
@@ -106,7 +107,7 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
     async (request, reply) => {
       const { collection, question, filters, topK, mode, stream } = request.body;
       const input = { tenantId: request.tenantId, collection, question, filters, topK };
-      const caller = { principal: request.principal, requestId: String(request.id) };
+      const caller = callerOf(request);
       if (mode === 'retrieve') return { mode, ...(await queries.retrieve(caller, input)) };
       if (!stream) return { mode, ...present(await queries.answer(caller, input)) };
 

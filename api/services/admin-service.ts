@@ -2,12 +2,7 @@ import { PlatformError } from '../../lib/errors';
 import { PLATFORM_TENANT, tenantSettingsSchema, type Scope, type TenantSettings } from '../../lib/gateway/tenant-settings';
 import type { AuditCategory, AuditLog, AuditRecord } from '../../lib/stores/audit-log';
 import type { ApiKeyRecord, TenantRecord, TenantStore } from '../../lib/stores/tenant-store';
-import type { RequestPrincipal } from '../plugins/auth';
-
-export interface Actor {
-  principal: RequestPrincipal;
-  requestId: string;
-}
+import type { Caller } from '../plugins/auth';
 
 /** A partial change: only the sections given are replaced, field by field. */
 export interface SettingsChange {
@@ -27,83 +22,83 @@ export class AdminService {
     private readonly audit: AuditLog,
   ) {}
 
-  async createTenant(actor: Actor, request: { id: string; name: string; settings?: SettingsChange }): Promise<TenantRecord> {
-    requirePlatformAdmin(actor, 'create tenants');
+  async createTenant(caller: Caller, request: { id: string; name: string; settings?: SettingsChange }): Promise<TenantRecord> {
+    requirePlatformAdmin(caller, 'create tenants');
     const settings = mergeSettings(tenantSettingsSchema.parse({}), request.settings ?? {});
     const tenant = await this.tenants.create({ id: request.id, name: request.name, settings });
-    await this.record(actor, tenant.id, 'tenant_created', tenant.id, { name: tenant.name, settings });
+    await this.record(caller, tenant.id, 'tenant_created', tenant.id, { name: tenant.name, settings });
     return tenant;
   }
 
-  async listTenants(actor: Actor): Promise<TenantRecord[]> {
-    requirePlatformAdmin(actor, 'list tenants');
+  async listTenants(caller: Caller): Promise<TenantRecord[]> {
+    requirePlatformAdmin(caller, 'list tenants');
     return this.tenants.list();
   }
 
-  async getTenant(actor: Actor, tenantId: string): Promise<TenantRecord> {
-    return this.visibleTenant(actor, tenantId);
+  async getTenant(caller: Caller, tenantId: string): Promise<TenantRecord> {
+    return this.visibleTenant(caller, tenantId);
   }
 
-  async updateTenant(actor: Actor, tenantId: string, change: { name?: string; settings?: SettingsChange }): Promise<TenantRecord> {
-    const tenant = await this.visibleTenant(actor, tenantId);
-    if (!actor.principal.platformAdmin && (change.name !== undefined || change.settings?.budgets || change.settings?.rateLimit)) {
+  async updateTenant(caller: Caller, tenantId: string, change: { name?: string; settings?: SettingsChange }): Promise<TenantRecord> {
+    const tenant = await this.visibleTenant(caller, tenantId);
+    if (!caller.principal.platformAdmin && (change.name !== undefined || change.settings?.budgets || change.settings?.rateLimit)) {
       throw new PlatformError('platform_admin_required', "a tenant's name, budgets and rate limits are set by the platform's operators", 403);
     }
     const settings = change.settings ? mergeSettings(tenant.settings, change.settings) : undefined;
     const updated = (await this.tenants.update(tenantId, { name: change.name, settings })) as TenantRecord;
-    await this.record(actor, tenantId, 'tenant_updated', tenantId, { ...(change.name !== undefined && { name: change.name }), ...(change.settings && { settings: change.settings }) });
+    await this.record(caller, tenantId, 'tenant_updated', tenantId, { ...(change.name !== undefined && { name: change.name }), ...(change.settings && { settings: change.settings }) });
     return updated;
   }
 
-  async issueKey(actor: Actor, tenantId: string, request: { name: string; scopes: Scope[]; rateLimitPerMinute?: number | null }): Promise<{ key: string; record: ApiKeyRecord }> {
-    await this.visibleTenant(actor, tenantId);
-    if (request.rateLimitPerMinute != null && !actor.principal.platformAdmin) {
+  async issueKey(caller: Caller, tenantId: string, request: { name: string; scopes: Scope[]; rateLimitPerMinute?: number | null }): Promise<{ key: string; record: ApiKeyRecord }> {
+    await this.visibleTenant(caller, tenantId);
+    if (request.rateLimitPerMinute != null && !caller.principal.platformAdmin) {
       throw new PlatformError('platform_admin_required', "a key's own rate limit is set by the platform's operators", 403);
     }
-    const issued = await this.tenants.issueKey({ tenantId, name: request.name, scopes: [...new Set(request.scopes)], rateLimitPerMinute: request.rateLimitPerMinute, createdBy: actor.principal.keyId });
-    await this.record(actor, tenantId, 'key_issued', issued.record.id, { name: issued.record.name, scopes: issued.record.scopes, rateLimitPerMinute: issued.record.rateLimitPerMinute });
+    const issued = await this.tenants.issueKey({ tenantId, name: request.name, scopes: [...new Set(request.scopes)], rateLimitPerMinute: request.rateLimitPerMinute, createdBy: caller.principal.keyId });
+    await this.record(caller, tenantId, 'key_issued', issued.record.id, { name: issued.record.name, scopes: issued.record.scopes, rateLimitPerMinute: issued.record.rateLimitPerMinute });
     return issued;
   }
 
-  async listKeys(actor: Actor, tenantId: string): Promise<ApiKeyRecord[]> {
-    await this.visibleTenant(actor, tenantId);
+  async listKeys(caller: Caller, tenantId: string): Promise<ApiKeyRecord[]> {
+    await this.visibleTenant(caller, tenantId);
     return this.tenants.listKeys(tenantId);
   }
 
-  async revokeKey(actor: Actor, tenantId: string, keyId: string): Promise<ApiKeyRecord> {
-    await this.visibleTenant(actor, tenantId);
+  async revokeKey(caller: Caller, tenantId: string, keyId: string): Promise<ApiKeyRecord> {
+    await this.visibleTenant(caller, tenantId);
     const key = (await this.tenants.listKeys(tenantId)).find((k) => k.id === keyId);
     if (!key) throw new PlatformError('key_not_found', `tenant ${tenantId} has no key ${keyId}`, 404);
     if (tenantId === PLATFORM_TENANT && key.scopes.includes('admin') && !key.revokedAt && (await this.tenants.countActiveKeys(PLATFORM_TENANT, 'admin')) <= 1) {
       throw new PlatformError('last_admin_key', 'this is the last active operator key; issue another before revoking it', 409);
     }
     const revoked = (await this.tenants.revokeKey(tenantId, keyId)) as ApiKeyRecord;
-    await this.record(actor, tenantId, 'key_revoked', keyId, { name: key.name });
+    await this.record(caller, tenantId, 'key_revoked', keyId, { name: key.name });
     return revoked;
   }
 
   /** A tenant's audit log, oldest first from a cursor. Operators may read any tenant's. */
-  async readAudit(actor: Actor, query: { tenantId?: string; after?: number; limit: number; category?: AuditCategory; action?: string }): Promise<AuditRecord[]> {
-    const tenantId = query.tenantId ?? actor.principal.tenantId;
-    await this.visibleTenant(actor, tenantId);
+  async readAudit(caller: Caller, query: { tenantId?: string; after?: number; limit: number; category?: AuditCategory; action?: string }): Promise<AuditRecord[]> {
+    const tenantId = query.tenantId ?? caller.principal.tenantId;
+    await this.visibleTenant(caller, tenantId);
     return this.audit.list(tenantId, { after: query.after, limit: query.limit, category: query.category, action: query.action });
   }
 
   /** Admin actions outside this service (re-index, rollback, deletions) are recorded through here too. */
-  async record(actor: Actor, tenantId: string, action: string, target: string | null, details: Record<string, unknown>): Promise<void> {
-    await this.audit.append({ tenantId, actor: actor.principal.keyId, requestId: actor.requestId, category: 'admin', action, target, details });
+  async record(caller: Caller, tenantId: string, action: string, target: string | null, details: Record<string, unknown>): Promise<void> {
+    await this.audit.append({ tenantId, actor: caller.principal.keyId, requestId: caller.requestId, category: 'admin', action, target, details });
   }
 
-  private async visibleTenant(actor: Actor, tenantId: string): Promise<TenantRecord> {
-    const visible = actor.principal.platformAdmin || actor.principal.tenantId === tenantId;
+  private async visibleTenant(caller: Caller, tenantId: string): Promise<TenantRecord> {
+    const visible = caller.principal.platformAdmin || caller.principal.tenantId === tenantId;
     const tenant = visible ? await this.tenants.get(tenantId) : null;
     if (!tenant) throw new PlatformError('tenant_not_found', `no tenant ${tenantId}`, 404);
     return tenant;
   }
 }
 
-function requirePlatformAdmin(actor: Actor, what: string): void {
-  if (!actor.principal.platformAdmin) throw new PlatformError('platform_admin_required', `only the platform's operators may ${what}`, 403);
+function requirePlatformAdmin(caller: Caller, what: string): void {
+  if (!caller.principal.platformAdmin) throw new PlatformError('platform_admin_required', `only the platform's operators may ${what}`, 403);
 }
 
 function mergeSettings(current: TenantSettings, change: SettingsChange): TenantSettings {

@@ -5,7 +5,7 @@ import { guardAnswer, guardQuestion, retrievalDecision, type GuardDecision } fro
 import { MaskingStream } from '../../lib/guardrails/masking-stream';
 import type { RetrieveInput } from '../../lib/query/types';
 import type { AuditLog } from '../../lib/stores/audit-log';
-import type { RequestPrincipal } from '../plugins/auth';
+import type { Caller } from '../plugins/auth';
 import type { Answer, AnswerRequest, QueryService, RetrieveAnswer } from './query-service';
 
 export interface QueryGatewayOptions {
@@ -18,21 +18,11 @@ export interface QueryGatewayOptions {
   estimate: { chunkTokens: number; outputTokens: number; promptTokens: number };
 }
 
-export interface Caller {
-  principal: RequestPrincipal;
-  requestId: string;
-}
-
 export type Question = RetrieveInput & { mode: 'retrieve' | 'answer' };
 
 /** Roughly four characters per token: the estimate reserved up front; model calls report the real use. */
 const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
-/**
- * The gateway around a query: input guard (injection, hidden characters, personal data), token
- * budget reserved on the estimate, the workflow, output guard (personal data), the budget
- * settled on actual tokens, and every guardrail decision written to the audit log.
- */
 /** A question past the input guard, with its tokens reserved: what a run starts from. */
 export interface Admitted {
   caller: Caller;
@@ -44,6 +34,11 @@ export interface Admitted {
   reservation: Reservation | null;
 }
 
+/**
+ * The gateway around a query: input guard (injection, hidden characters, personal data), token
+ * budget reserved on the estimate, the workflow, output guard (personal data), the budget
+ * settled on actual tokens, and every guardrail decision written to the audit log.
+ */
 export class QueryGateway {
   constructor(private readonly options: QueryGatewayOptions) {}
 
