@@ -9,6 +9,7 @@ import { route, type Route, type RoutingPolicy } from '../lib/models/router';
 import { loadPrompt, renderPart } from '../lib/prompts/prompt-registry';
 import type { RetrievedChunk } from '../lib/query/types';
 import type { Reranker } from '../lib/rerank/reranker';
+import { estimateTokens } from '../lib/text/estimate-tokens';
 import type { SqlDatabase } from '../lib/stores/sql';
 import type { RetrievedInstructionsPolicy } from '../lib/gateway/tenant-settings';
 import { screenRetrieved } from '../lib/guardrails/guard';
@@ -47,8 +48,6 @@ export interface CandidateFailure {
   textStarted: boolean;
 }
 
-/** Roughly four characters per token: good enough to route by context window, never for billing. */
-const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
 export function createAnswerActivities({ gateway, reranker, db, settings }: AnswerDependencies) {
   const prompt = () => loadPrompt(settings.promptName, settings.promptVersion);

@@ -4,6 +4,7 @@ import type { Reservation, TokenBudget } from '../../lib/gateway/token-budget';
 import { guardAnswer, guardQuestion, retrievalDecision, type GuardDecision } from '../../lib/guardrails/guard';
 import { MaskingStream } from '../../lib/guardrails/masking-stream';
 import type { RetrieveInput } from '../../lib/query/types';
+import { estimateTokens } from '../../lib/text/estimate-tokens';
 import type { AuditLog } from '../../lib/stores/audit-log';
 import type { Caller } from '../plugins/auth';
 import type { Answer, AnswerRequest, QueryService, RetrieveAnswer } from './query-service';
@@ -20,8 +21,6 @@ export interface QueryGatewayOptions {
 
 export type Question = RetrieveInput & { mode: 'retrieve' | 'answer' };
 
-/** Roughly four characters per token: the estimate reserved up front; model calls report the real use. */
-const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
 /** A question past the input guard, with its tokens reserved: what a run starts from. */
 export interface Admitted {

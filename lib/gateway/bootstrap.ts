@@ -16,8 +16,7 @@ export async function ensureOperatorKey(config: Config, tenants: TenantStore): P
     return { keyFile: null };
   }
   const keyFile = join(config.DATA_DIR, 'operator-key');
-  if ((await tenants.countActiveKeys(PLATFORM_TENANT, 'admin')) > 0 && existsSync(keyFile)) return { keyFile };
-  if ((await tenants.countActiveKeys(PLATFORM_TENANT, 'admin')) > 0) return { keyFile: null };
+  if ((await tenants.countActiveKeys(PLATFORM_TENANT, 'admin')) > 0) return { keyFile: existsSync(keyFile) ? keyFile : null };
   const { key } = await tenants.issueKey(operator);
   writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
   chmodSync(keyFile, 0o600);

@@ -32,7 +32,9 @@ export class TokenBudget {
     const now = this.now();
     const windows = WINDOWS.map((window) => {
       const start = Math.floor(now / window.lengthMs) * window.lengthMs;
-      return { ...window, limit: window.limitOf(limits), key: `${tenantId}:${window.name}:${start}`, endsAt: start + window.lengthMs };
+      const endsAt = start + window.lengthMs;
+      // A counter outlives its window by a second, so a settlement just after the end still finds it.
+      return { ...window, limit: window.limitOf(limits), key: `${tenantId}:${window.name}:${start}`, endsAt, ttlMs: endsAt - now + 1_000 };
     });
     for (const window of windows) {
       if (window.limit !== null && tokens > window.limit) {
@@ -43,7 +45,7 @@ export class TokenBudget {
         });
       }
     }
-    const outcome = await this.counters.reserve(windows.map((w) => ({ key: w.key, amount: tokens, limit: w.limit, ttlMs: w.endsAt - now + 1_000 })));
+    const outcome = await this.counters.reserve(windows.map((w) => ({ key: w.key, amount: tokens, limit: w.limit, ttlMs: w.ttlMs })));
     if (!outcome.ok) {
       const window = windows[outcome.index] as (typeof windows)[number];
       const retryAfterSeconds = Math.max(1, Math.ceil((window.endsAt - now) / 1000));
@@ -55,7 +57,7 @@ export class TokenBudget {
         retryAfterSeconds,
       }, { 'retry-after': String(retryAfterSeconds) });
     }
-    return { tenantId, tokens, keys: windows.map((w) => ({ key: w.key, ttlMs: w.endsAt - now + 1_000 })) };
+    return { tenantId, tokens, keys: windows.map((w) => ({ key: w.key, ttlMs: w.ttlMs })) };
   }
 
   /** Replaces the estimate with what the request really used (more or less). */

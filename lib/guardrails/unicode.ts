@@ -6,8 +6,7 @@
 /** Zero-width, joiners, soft hyphen, bidi embeddings/overrides/isolates, word joiners, BOM, variation selectors. */
 const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]/g;
 /** U+E0000–U+E007F: invisible copies of ASCII, a known channel for hidden instructions. */
-const TAGS = /[\u{E0000}-\u{E007F}]/gu;
-const TAG_RUN = /[\u{E0000}-\u{E007F}]+/gu;
+const TAGS = /[\u{E0000}-\u{E007F}]+/gu;
 /** C0/C1 controls other than tab, newline and carriage return. */
 const CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
 
@@ -35,7 +34,7 @@ export function cleanText(text: string): CleanedText {
  * hidden tag text revealed, look-alikes mapped to Latin, letters spaced apart joined, lowercase.
  */
 export function foldForDetection(text: string): string {
-  const revealed = text.replace(TAG_RUN, (run) => {
+  const revealed = text.replace(TAGS, (run) => {
     const ascii = [...run].map((tag) => (tag.codePointAt(0) as number) - 0xe0000).filter((code) => code >= 0x20 && code < 0x7f);
     return ` ${String.fromCharCode(...ascii)} `;
   });
