@@ -1,5 +1,6 @@
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
-import type { Heading, ParsedDocument } from './parse';
+import type { Heading, KindSpan, ParsedDocument } from './parse';
+import type { BlockKind } from './pdf-layout';
 import type { ChunkingSettings } from './types';
 
 export interface Chunk {
@@ -13,6 +14,21 @@ export interface Chunk {
   headings: string[];
   charStart: number;
   charEnd: number;
+  /** What the chunk is: body text, or contents, index, references, a caption (one kind per chunk). */
+  kind: BlockKind;
+}
+
+const SENTENCE_END = '. ';
+
+/**
+ * langchain's recursive splitter keeps a separator at the start of the piece after it, which for
+ * ". " would start every piece with a full stop. Sentences are cut after their end instead.
+ */
+class SentenceAwareSplitter extends RecursiveCharacterTextSplitter {
+  override splitOnSeparator(text: string, separator: string): string[] {
+    if (separator !== SENTENCE_END) return super.splitOnSeparator(text, separator);
+    return text.split(/(?<=[.!?]["'”’)\]]?\s+)(?=\S)/u).filter((piece) => piece !== '');
+  }
 }
 
 /** A new collection's chunking: the configured size, never beyond what the model reads. */
@@ -37,31 +53,50 @@ export async function chunkDocument(
     if (tokens === undefined) counted.set(text, (tokens = countTokens(text)));
     return tokens;
   };
-  const options = { chunkSize: settings.chunkSizeTokens, chunkOverlap: settings.chunkOverlapTokens, lengthFunction };
-  const splitter = structured ? RecursiveCharacterTextSplitter.fromLanguage('markdown', options) : new RecursiveCharacterTextSplitter(options);
-  const pieces = (await splitter.splitText(parsed.text)).filter((piece) => piece.trim().length > 0);
-
+  const base = structured ? RecursiveCharacterTextSplitter.getSeparatorsForLanguage('markdown') : ['\n\n', '\n', ' ', ''];
+  // Between lines and words: sentences, so a long paragraph is cut where a sentence ends.
+  const separators = [...base.slice(0, base.indexOf(' ')), SENTENCE_END, ...base.slice(base.indexOf(' '))];
+  const splitter = new SentenceAwareSplitter({ chunkSize: settings.chunkSizeTokens, chunkOverlap: settings.chunkOverlapTokens, lengthFunction, separators });
   const chunks: Chunk[] = [];
   const headingPath = headingPathAt(parsed.headings);
-  let searchFrom = 0;
-  for (const piece of pieces) {
-    // The splitter returns trimmed substrings of the text; find each after the previous start.
-    const found = parsed.text.indexOf(piece, searchFrom);
-    const charStart = found >= 0 ? found : searchFrom;
-    const charEnd = charStart + piece.length;
-    searchFrom = charStart + 1;
-    chunks.push({
-      index: chunks.length,
-      text: piece,
-      tokenCount: lengthFunction(piece),
-      pageStart: pageAt(parsed.pageOffsets, charStart),
-      pageEnd: pageAt(parsed.pageOffsets, Math.max(charStart, charEnd - 1)),
-      headings: headingPath(charStart),
-      charStart,
-      charEnd,
-    });
+  // Each stretch of one kind is split on its own, so no chunk mixes a reference list into prose.
+  for (const segment of segmentsOf(parsed.text.length, parsed.blocks ?? [])) {
+    const text = parsed.text.slice(segment.start, segment.end);
+    const pieces = (await splitter.splitText(text)).filter((piece) => piece.trim().length > 0);
+    let searchFrom = 0;
+    for (const piece of pieces) {
+      // The splitter returns trimmed substrings of the text; find each after the previous start.
+      const found = text.indexOf(piece, searchFrom);
+      const charStart = segment.start + (found >= 0 ? found : searchFrom);
+      const charEnd = charStart + piece.length;
+      searchFrom = charStart - segment.start + 1;
+      chunks.push({
+        index: chunks.length,
+        text: piece,
+        tokenCount: lengthFunction(piece),
+        pageStart: pageAt(parsed.pageOffsets, charStart),
+        pageEnd: pageAt(parsed.pageOffsets, Math.max(charStart, charEnd - 1)),
+        headings: headingPath(charStart),
+        charStart,
+        charEnd,
+        kind: segment.kind,
+      });
+    }
   }
   return chunks;
+}
+
+/** The text cut into consecutive stretches of one kind: the labeled blocks, body text between them. */
+function segmentsOf(length: number, blocks: KindSpan[]): { start: number; end: number; kind: BlockKind }[] {
+  const segments: { start: number; end: number; kind: BlockKind }[] = [];
+  let at = 0;
+  for (const block of blocks) {
+    if (block.start > at) segments.push({ start: at, end: block.start, kind: 'text' });
+    segments.push({ start: block.start, end: block.end, kind: block.kind });
+    at = block.end;
+  }
+  if (at < length) segments.push({ start: at, end: length, kind: 'text' });
+  return segments.filter((segment) => segment.end > segment.start);
 }
 
 /** 1-based page holding the offset: the last page whose start is at or before it. */

@@ -1,6 +1,7 @@
 import { Parser } from 'htmlparser2';
 import { getDocumentProxy } from 'unpdf';
 import { DocumentErrorCode } from '../errors';
+import { layOutPdf, type BlockKind, type PageText } from './pdf-layout';
 import type { MediaType } from './types';
 
 export interface Heading {
@@ -17,6 +18,14 @@ export interface ParsedDocument {
   /** Null for formats without pages. */
   pageCount: number | null;
   headings: Heading[];
+  /** Stretches of the text that are not body text (contents, index, references, captions); ordered, disjoint. */
+  blocks: KindSpan[];
+}
+
+export interface KindSpan {
+  start: number;
+  end: number;
+  kind: Exclude<BlockKind, 'text'>;
 }
 
 /** A problem with the document itself: retrying cannot fix it. */
@@ -61,8 +70,40 @@ export async function parseDocument(bytes: Uint8Array, mediaType: MediaType, onP
 
 function parseText(raw: string, mediaType: Exclude<MediaType, 'application/pdf'>): ParsedDocument {
   if (mediaType === 'text/html') return htmlToText(raw);
-  const text = normalizeText(raw);
-  return { text, pageOffsets: [], pageCount: null, headings: mediaType === 'text/markdown' ? markdownHeadings(text) : [] };
+  const text = unwrapLines(normalizeText(raw), mediaType === 'text/markdown');
+  return { text, pageOffsets: [], pageCount: null, headings: mediaType === 'text/markdown' ? markdownHeadings(text) : [], blocks: [] };
+}
+
+/**
+ * Hard-wrapped prose (a Markdown paragraph over several source lines, a wrapped text file) is one
+ * sentence flow to a reader: its single line breaks become spaces. Breaks before list items,
+ * headings, quotes, tables and indented or fenced code stay, and so do paragraph breaks. The text
+ * keeps its length, so every offset (headings, chunks) stays where it was.
+ */
+export function unwrapLines(text: string, markdown: boolean): string {
+  const lines = text.split('\n');
+  let inFence = false;
+  const marker = /^([-*+•]\s|\d{1,3}[.)]\s|#{1,6}\s|>|\||```|~~~|<|[=-]+\s*$|\*{3,}\s*$)/;
+  const indent = (line: string) => /^[ \t]*/.exec(line)?.[0].replace(/\t/g, '    ').length ?? 0;
+  let out = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (markdown && /^\s*(```|~~~)/.test(line)) inFence = !inFence;
+    out += line;
+    if (i === lines.length - 1) break;
+    const next = lines[i + 1] as string;
+    const listed = /^\s*([-*+•]|\d{1,3}[.)])\s/.test(line) || indent(line) >= 2;
+    const soft =
+      !inFence &&
+      line.trim().length > 0 &&
+      next.trim().length > 0 &&
+      !/^\s*(#{1,6}\s|\||```|~~~)/.test(line) &&
+      !marker.test(next.trimStart()) &&
+      (indent(next) < 4 || listed) &&
+      !(indent(line) >= 4 && !listed);
+    out += soft ? ' ' : '\n';
+  }
+  return out;
 }
 
 /**
@@ -86,29 +127,67 @@ async function parsePdf(bytes: Uint8Array, onPage?: (page: number, total: number
     throw new DocumentRejected(DocumentErrorCode.pdfTooManyPages, `the PDF has ${pdf.numPages} pages; at most ${PDF_LIMITS.maxPages} are accepted`);
   }
   try {
-    const pageOffsets: number[] = [];
-    let text = '';
+    const pages: PageText[] = [];
+    let characters = 0;
     for (let number = 1; number <= pdf.numPages; number++) {
-      const content = await pdf.getPage(number).then((page) => page.getTextContent());
-      let pageText = '';
+      const page = await pdf.getPage(number);
+      // Positions are in the page's own space; its view box need not start at 0, 0.
+      const [left = 0, bottom = 0, right = 612, top = 792] = page.view;
+      const content = await page.getTextContent();
+      const items: PageText['items'] = [];
       for (const item of content.items) {
         if (!('str' in item)) continue;
-        pageText += item.str + (item.hasEOL ? '\n' : '');
+        const str = cleanPdfText(item.str);
+        characters += str.length;
+        const [, , c = 0, d = 0, x = 0, y = 0] = item.transform as number[];
+        items.push({ str, x: x - left, y: y - bottom, width: item.width, size: item.height || Math.hypot(c, d), monospace: content.styles[item.fontName]?.fontFamily === 'monospace' });
       }
-      pageOffsets.push(text.length);
-      text += normalizeText(pageText).trim() + '\n\n';
-      if (text.length > PDF_LIMITS.maxTextChars) {
+      pages.push({ width: right - left, height: top - bottom, items });
+      page.cleanup();
+      if (characters > PDF_LIMITS.maxTextChars) {
         throw new DocumentRejected(DocumentErrorCode.textTooLong, `the PDF expands to more than ${PDF_LIMITS.maxTextChars} characters of text by page ${number}`);
       }
       onPage?.(number, pdf.numPages);
     }
-    return { text, pageOffsets, pageCount: pdf.numPages, headings: [] };
+    return { ...assemble(layOutPdf(pages), pdf.numPages), pageCount: pdf.numPages };
   } catch (error) {
     if (error instanceof DocumentRejected) throw error;
     throw new DocumentRejected(DocumentErrorCode.pdfCorrupt, `the PDF cannot be read: ${(error as Error).message}`);
   } finally {
     await pdf.loadingTask.destroy();
   }
+}
+
+/** NFC, ligatures (ﬁ, ﬂ) as letters so words match, no control characters. */
+function cleanPdfText(text: string): string {
+  return text
+    .normalize('NFC')
+    .replace(/[\ufb00-\ufb06]/g, (ligature) => ligature.normalize('NFKC'))
+    .replace(/[\u0000-\u001f\u007f\u00ad]/g, '');
+}
+
+/** Blocks become paragraphs separated by blank lines; page offsets fall where each page's text begins. */
+function assemble(blocks: ReturnType<typeof layOutPdf>, pageCount: number): Omit<ParsedDocument, 'pageCount'> {
+  let text = '';
+  const pageOffsets = new Array<number>(pageCount).fill(-1);
+  const headings: Heading[] = [];
+  const spans: KindSpan[] = [];
+  for (const block of blocks) {
+    if (text.length > 0) text += '\n\n';
+    const start = text.length;
+    for (const part of block.parts) {
+      if (pageOffsets[part.page - 1] === -1) pageOffsets[part.page - 1] = text.length;
+      text += part.text;
+    }
+    if (block.headingLevel !== undefined) headings.push({ offset: start, level: block.headingLevel, text: text.slice(start) });
+    const previous = spans.at(-1);
+    if (block.kind !== 'text' && previous?.kind === block.kind && previous.end === start - 2) previous.end = text.length;
+    else if (block.kind !== 'text') spans.push({ start, end: text.length, kind: block.kind });
+  }
+  text += '\n';
+  // A page without text starts where the next page with text starts.
+  for (let page = pageCount - 1; page >= 0; page--) if (pageOffsets[page] === -1) pageOffsets[page] = pageOffsets[page + 1] ?? text.length - 1;
+  return { text, pageOffsets, headings, blocks: spans };
 }
 
 export function markdownHeadings(text: string): Heading[] {
@@ -155,5 +234,5 @@ function htmlToText(html: string): ParsedDocument {
   parser.end();
   // Headings are found after normalisation, which shifts offsets.
   const text = normalizeText(out.replace(/^[ \t]+/gm, ''));
-  return { text, pageOffsets: [], pageCount: null, headings: markdownHeadings(text) };
+  return { text, pageOffsets: [], pageCount: null, headings: markdownHeadings(text), blocks: [] };
 }
