@@ -52,6 +52,7 @@ export function toPoint(target: IndexTarget, source: PointSource, chunk: Chunk, 
     page_end: chunk.pageEnd,
     headings: chunk.headings,
     metadata: source.metadata,
+    kind: chunk.kind,
   };
   return { id: pointId(target.indexName, source.documentId, source.version, chunk.index), dense, sparse: encodeDocument(chunk.text), payload };
 }

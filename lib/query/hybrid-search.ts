@@ -49,6 +49,7 @@ export async function searchGeneration(stores: { index: VectorIndex; metadata: M
       headings: hit.payload.headings,
       metadata: hit.payload.metadata,
       text: hit.payload.text,
+      kind: hit.payload.kind ?? 'text',
       score: hit.score,
     }));
   const finished = performance.now();

@@ -1,4 +1,5 @@
 /** Types that cross the query workflow's boundary. Pure: safe in the workflow sandbox. */
+import type { BlockKind } from '../ingest/pdf-layout';
 import type { PointFilter } from '../stores/vector-index';
 
 /** The retrieval failure the API turns into a 404: non-retryable in the workflow. */
@@ -24,6 +25,8 @@ export interface RetrievedChunk {
   headings: string[];
   metadata: Record<string, unknown>;
   text: string;
+  /** What the chunk is: body text, or contents, index, references, a caption. */
+  kind: BlockKind;
   /** Reciprocal-rank-fusion score of dense and BM25 rankings. */
   score: number;
 }

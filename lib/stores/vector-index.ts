@@ -1,3 +1,4 @@
+import type { BlockKind } from '../ingest/pdf-layout';
 import type { SparseVector } from '../text/sparse';
 
 /** What every indexed chunk carries; snake_case because it is stored as-is in Qdrant payloads. */
@@ -13,6 +14,8 @@ export interface ChunkPayload {
   page_end: number | null;
   headings: string[];
   metadata: Record<string, unknown>;
+  /** Body text, or a navigation block (contents, index, references) or a caption; absent on points from before it existed. */
+  kind?: BlockKind;
 }
 
 export interface IndexPoint {
