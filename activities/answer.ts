@@ -1,12 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AnswerFieldStream, StreamPublisher } from '../lib/answer/answer-stream';
+import type { EvidenceScorer } from '../lib/answer/evidence-scorer';
 import { extractiveAnswer } from '../lib/answer/extractive';
 import { MODEL_ANSWER_JSON_SCHEMA, validateModelAnswer } from '../lib/answer/model-answer';
-import type { Citation, GroundedAnswer, ModelCall, RankedChunk } from '../lib/answer/types';
+import type { Citation, ClosestDocument, GroundedAnswer, ModelCall, RankedChunk } from '../lib/answer/types';
 import type { ChatMessage } from '../lib/models/chat';
 import { GatewayCallFailed, type ChatGateway } from '../lib/models/chat-gateway';
 import { route, type Route, type RoutingPolicy } from '../lib/models/router';
 import { loadPrompt, renderPart } from '../lib/prompts/prompt-registry';
+import { diversify } from '../lib/query/diversify';
 import type { RetrievedChunk } from '../lib/query/types';
 import type { Reranker } from '../lib/rerank/reranker';
 import { estimateTokens } from '../lib/text/estimate-tokens';
@@ -18,8 +20,21 @@ export interface AnswerDependencies {
   gateway: ChatGateway;
   /** `undefined`: hybrid order kept, and no relevance floor. */
   reranker?: Reranker;
+  /** Scores sentences for the extractive answer (and, as the local reranker, for ranking). */
+  evidence: EvidenceScorer;
   db: SqlDatabase;
   settings: { promptName: string; promptVersion: string; relevanceFloor: number; routingPolicy: RoutingPolicy };
+}
+
+export interface RerankInput {
+  question: string;
+  chunks: RetrievedChunk[];
+  keep: number;
+  retrievedInstructions?: RetrievedInstructionsPolicy;
+  /** How many of the hybrid hits the reranker scores, at most a third from one document; unset on runs from before. */
+  candidates?: number;
+  /** The collection's own floor; unset: the deployment's. */
+  relevanceFloor?: number;
 }
 
 export interface GenerateInput {
@@ -29,6 +44,8 @@ export interface GenerateInput {
   /** Set on the one repair attempt: the rejected reply and why it was rejected. */
   repair?: { reply: string; issues: string[] };
   streamChannel?: string;
+  /** Which activity call of this answer is streaming (its events are numbered from 0). */
+  streamSegment?: number;
 }
 
 export interface RerankOutcome {
@@ -36,6 +53,10 @@ export interface RerankOutcome {
   latencyMs: number;
   /** Chunks shown to (or, by policy, kept from) the model that carry instructions. */
   instructionChunks: { chunkId: string; rules: string[] }[];
+  /** The floor the candidates were held to (absent without a reranker). */
+  floor?: number;
+  /** The best-scored documents, floor or not: what a "not found" answer names as closest. */
+  closest?: ClosestDocument[];
 }
 
 export type GenerateOutcome =
@@ -49,7 +70,7 @@ export interface CandidateFailure {
 }
 
 
-export function createAnswerActivities({ gateway, reranker, db, settings }: AnswerDependencies) {
+export function createAnswerActivities({ gateway, reranker, evidence, db, settings }: AnswerDependencies) {
   const prompt = () => loadPrompt(settings.promptName, settings.promptVersion);
 
   const renderMessages = (question: string, chunks: RankedChunk[]): ChatMessage[] => {
@@ -68,19 +89,26 @@ export function createAnswerActivities({ gateway, reranker, db, settings }: Answ
      * what the model will see: chunks carrying instructions are flagged (they stay quoted data,
      * as the prompt says) or, by the tenant's policy, dropped before the best are taken.
      */
-    async rerankChunks(input: { question: string; chunks: RetrievedChunk[]; keep: number; retrievedInstructions?: RetrievedInstructionsPolicy }): Promise<RerankOutcome> {
+    async rerankChunks(input: RerankInput): Promise<RerankOutcome> {
       const started = performance.now();
-      let ranked: RankedChunk[] = input.chunks.map((chunk) => ({ ...chunk, relevance: chunk.score }));
+      const candidates = input.candidates ? diversify(input.chunks, input.candidates, perDocumentCap(input.candidates)) : input.chunks;
+      let ranked: RankedChunk[] = candidates.map((chunk) => ({ ...chunk, relevance: chunk.score }));
+      let closest: ClosestDocument[] | undefined;
+      const floor = input.relevanceFloor ?? settings.relevanceFloor;
       if (reranker) {
-        const scores = await reranker.rerank(input.question, input.chunks, Context.current().cancellationSignal);
-        ranked = input.chunks
-          .map((chunk, i) => ({ ...chunk, relevance: scores[i] ?? Number.NEGATIVE_INFINITY }))
-          .filter((chunk) => chunk.relevance >= settings.relevanceFloor)
-          .sort((a, b) => b.relevance - a.relevance);
+        const scores = await reranker.rerank(input.question, candidates, Context.current().cancellationSignal);
+        const scored = candidates.map((chunk, i) => ({ ...chunk, relevance: scores[i] ?? Number.NEGATIVE_INFINITY })).sort((a, b) => b.relevance - a.relevance);
+        closest = closestDocuments(scored);
+        ranked = scored.filter((chunk) => chunk.relevance >= floor);
       }
       const policy = input.retrievedInstructions;
       const screened = policy ? screenRetrieved(ranked.slice(0, policy === 'drop' ? ranked.length : input.keep), policy) : { kept: ranked, flagged: [] };
-      return { chunks: screened.kept.slice(0, input.keep), latencyMs: reranker ? performance.now() - started : 0, instructionChunks: screened.flagged };
+      return {
+        chunks: screened.kept.slice(0, input.keep),
+        latencyMs: reranker ? performance.now() - started : 0,
+        instructionChunks: screened.flagged,
+        ...(reranker ? { floor, closest } : {}),
+      };
     },
 
     /** The candidates for this answer, in order, and the prompt version that will be used. */
@@ -100,7 +128,7 @@ export function createAnswerActivities({ gateway, reranker, db, settings }: Answ
           { role: 'user', content: renderPart(prompt(), 'repair', { issues: input.repair.issues.join('; ') }) },
         );
       }
-      const publisher = input.streamChannel ? new StreamPublisher(db, input.streamChannel) : undefined;
+      const publisher = input.streamChannel ? new StreamPublisher(db, input.streamChannel, input.streamSegment) : undefined;
       const answerText = new AnswerFieldStream();
       if (publisher && input.repair) publisher.reset('the previous reply failed validation');
       try {
@@ -140,18 +168,40 @@ export function createAnswerActivities({ gateway, reranker, db, settings }: Answ
       }
     },
 
-    /** The no-LLM answerer: verbatim sentences of the top chunks, or "not found". */
-    async answerExtractively(input: { question: string; chunks: RankedChunk[]; streamChannel?: string }): Promise<GroundedAnswer> {
-      const answer = extractiveAnswer(input.question, input.chunks);
+    /**
+     * The no-LLM answerer: the best evidence sentences of the top chunks, verbatim, or "not found".
+     * Streams passage by passage; `reset` only withdraws text a model had already shown.
+     */
+    async answerExtractively(input: { question: string; chunks: RankedChunk[]; streamChannel?: string; streamSegment?: number; withdraw?: boolean }): Promise<GroundedAnswer> {
+      const scores = await evidence.score(input.question, input.chunks, Context.current().cancellationSignal);
+      const { passages, ...answer } = extractiveAnswer(input.chunks, scores);
       if (input.streamChannel) {
-        const publisher = new StreamPublisher(db, input.streamChannel);
-        publisher.reset('answered by the extractive answerer');
-        publisher.delta(answer.answer);
+        const publisher = new StreamPublisher(db, input.streamChannel, input.streamSegment);
+        if (input.withdraw ?? true) publisher.reset('answered by the extractive answerer');
+        for (const [i, passage] of passages.entries()) publisher.delta(i === 0 ? passage : ` ${passage}`);
+        if (passages.length === 0) publisher.delta(answer.answer);
         await publisher.flush();
       }
       return answer;
     },
   };
+}
+
+/** At most a third of the reranked candidates from one document, so one large manual cannot crowd out the rest. */
+export function perDocumentCap(candidates: number): number {
+  return Math.max(2, Math.ceil(candidates / 3));
+}
+
+/** The best-scored distinct documents among the candidates, best first. */
+function closestDocuments(scored: RankedChunk[]): ClosestDocument[] {
+  const seen = new Set<string>();
+  const closest: ClosestDocument[] = [];
+  for (const chunk of scored) {
+    if (seen.has(chunk.documentId) || closest.length === 3) continue;
+    seen.add(chunk.documentId);
+    closest.push({ documentId: chunk.documentId, title: chunk.title, score: chunk.relevance });
+  }
+  return closest;
 }
 
 function citationOf(chunk: RankedChunk, quote: string): Citation {

@@ -57,7 +57,7 @@ const envSchema = z
     /** Hybrid candidates the reranker sees per question. */
     RERANK_CANDIDATES: int(10),
     /** Below this reranker score no chunk is relevant: the answer is "not found" without a model call. */
-    RELEVANCE_FLOOR: z.coerce.number().default(0.3),
+    RELEVANCE_FLOOR: z.coerce.number().min(0).max(1).default(0.62),
 
     MAX_UPLOAD_BYTES: int(50 * 1024 * 1024),
     CHUNK_SIZE_TOKENS: int(200),

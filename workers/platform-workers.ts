@@ -1,6 +1,8 @@
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createAnswerActivities, createIngestActivities, createQueryActivities, createReindexActivities } from '../activities';
+import { EvidenceScorer } from '../lib/answer/evidence-scorer';
 import { ChatGateway } from '../lib/models/chat-gateway';
+import { LocalOnnxEmbedder } from '../lib/models/local-onnx-embedder';
 import { createReranker } from '../lib/rerank/create-reranker';
 import { TASK_QUEUES } from '../lib/ingest/types';
 import { QUERY_TASK_QUEUE } from '../lib/query/types';
@@ -66,6 +68,8 @@ export async function createPlatformWorkers(
     process.env,
     config.EMBEDDING_THREADS,
   );
+  // Evidence is scored with the local model whatever model a collection is embedded with: it reranks, it does not index.
+  const evidence = new EvidenceScorer(await platform.embedders.get(LocalOnnxEmbedder.MODEL_ID));
   // Queries get their own queue so a burst of ingestion never queues ahead of a user waiting.
   const query = await Worker.create({
     connection,
@@ -76,7 +80,8 @@ export async function createPlatformWorkers(
       ...createQueryActivities({ metadata: platform.metadata, generations: platform.generations, index: platform.index, embedders: platform.embedders }),
       ...createAnswerActivities({
         gateway,
-        reranker: createReranker(config, platform.embedder),
+        reranker: createReranker(config, evidence),
+        evidence,
         db: platform.db,
         settings: { promptName: 'grounded-answer', promptVersion: config.ANSWER_PROMPT_VERSION, relevanceFloor: config.RELEVANCE_FLOOR, routingPolicy: config.ROUTING_POLICY },
       }),

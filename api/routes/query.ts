@@ -8,6 +8,7 @@ import { callerOf } from '../plugins/auth';
 import type { QueryGateway } from '../services/query-gateway';
 import type { GuardDecision } from '../../lib/guardrails/guard';
 import { PlatformError } from '../../lib/errors';
+import { BLOCK_KINDS } from '../../lib/ingest/pdf-layout';
 
 const queryBody = z
   .object({
@@ -34,6 +35,7 @@ const retrievedChunk = z.object({
   headings: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
   text: z.string(),
+  kind: z.enum(BLOCK_KINDS).describe('body text, or a navigation block (contents, index, references) or a caption'),
   score: z.number(),
 });
 
@@ -71,11 +73,23 @@ const guardDecision = z.object({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 
+const notFound = z
+  .object({
+    reason: z
+      .enum(['no_candidates', 'below_relevance_floor', 'model_declined', 'no_evidence'])
+      .describe('no_candidates: retrieval found nothing; below_relevance_floor: no passage scored at the floor; model_declined: the model read the sources and found no answer'),
+    bestScore: z.number().nullable().describe("the best candidate's relevance"),
+    floor: z.number().nullable().describe("the collection's relevance floor"),
+    closest: z.array(z.object({ documentId: z.string(), title: z.string().nullable(), score: z.number() })).describe('the documents that came closest, best first'),
+  })
+  .describe('why the answer is "not found", so the question can be asked differently or the documents checked');
+
 const answerResponse = z.object({
   mode: z.literal('answer'),
   found: z.boolean().describe('false: the documents do not answer the question, and `answer` says so'),
   answer: z.string(),
   citations: z.array(citation),
+  notFound: notFound.optional(),
   model: z.object({ provider: z.string(), model: z.string() }).describe('who answered: a configured model, "extractive", or "none" when nothing relevant was retrieved'),
   promptVersion: z.string().describe('<name>@<version>#<content hash> of the prompt used'),
   usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number(), calls: z.array(modelCall) }),

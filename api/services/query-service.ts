@@ -99,14 +99,25 @@ export class QueryService {
   }
 }
 
-/** Notifications can arrive out of order across connections; events are passed on in sequence. */
-class OrderedEvents {
+/**
+ * Notifications can arrive out of order across connections; events are passed on in sequence,
+ * segment by segment (each activity call numbers its own events from 0).
+ */
+export class OrderedEvents {
+  private segment = 0;
   private next = 0;
   private readonly waiting = new Map<number, StreamEvent>();
 
   constructor(private readonly deliver: (event: StreamEvent) => void) {}
 
   accept(event: StreamEvent): void {
+    const segment = event.segment ?? 0;
+    if (segment < this.segment) return;
+    if (segment > this.segment) {
+      this.segment = segment;
+      this.next = 0;
+      this.waiting.clear();
+    }
     this.waiting.set(event.seq, event);
     for (let ready = this.waiting.get(this.next); ready; ready = this.waiting.get(this.next)) {
       this.waiting.delete(this.next++);

@@ -4,9 +4,11 @@ import type { SqlDatabase } from '../stores/sql';
 /**
  * Answer text travels from the generating activity (any worker) to the API process holding the
  * client's SSE connection over Postgres LISTEN/NOTIFY, which PGlite also speaks in-process.
- * Events carry a sequence number, so the subscriber can order them and spot gaps.
+ * Events carry a sequence number, so the subscriber can order them and spot gaps, and the number
+ * of the activity call that sent them (its segment): each call numbers its events from 0, and a
+ * later segment supersedes an earlier one's stragglers.
  */
-export type StreamEvent = { seq: number; type: 'delta'; text: string } | { seq: number; type: 'reset'; reason: string };
+export type StreamEvent = { segment?: number; seq: number } & ({ type: 'delta'; text: string } | { type: 'reset'; reason: string });
 
 export function streamChannelFor(traceId: string): string {
   return `answer_${createHash('sha256').update(traceId).digest('hex').slice(0, 40)}`;
@@ -20,14 +22,15 @@ export class StreamPublisher {
   constructor(
     private readonly db: SqlDatabase,
     private readonly channel: string,
+    private readonly segment = 0,
   ) {}
 
   delta(text: string): void {
-    this.send({ seq: this.seq++, type: 'delta', text });
+    this.send({ segment: this.segment, seq: this.seq++, type: 'delta', text });
   }
 
   reset(reason: string): void {
-    this.send({ seq: this.seq++, type: 'reset', reason });
+    this.send({ segment: this.segment, seq: this.seq++, type: 'reset', reason });
   }
 
   /** Waits until every event is sent; a lost event fails the stream rather than corrupting it. */

@@ -34,6 +34,22 @@ export interface GroundedAnswer {
   citations: Citation[];
 }
 
+/** A document near the question, named when the answer is "not found" so the user can look there. */
+export interface ClosestDocument {
+  documentId: string;
+  title: string | null;
+  score: number;
+}
+
+/** Why an answer is "not found", so a user can act on it. */
+export interface NotFoundReason {
+  /** `no_candidates`: retrieval found nothing; `below_relevance_floor`: nothing scored high enough; `model_declined`: the model read the sources and found no answer. */
+  reason: 'no_candidates' | 'below_relevance_floor' | 'model_declined' | 'no_evidence';
+  bestScore: number | null;
+  floor: number | null;
+  closest: ClosestDocument[];
+}
+
 export interface RankedChunk extends RetrievedChunk {
   /** The reranker's relevance, comparable to the configured floor. */
   relevance: number;
@@ -46,9 +62,13 @@ export interface AnswerInput extends RetrieveInput {
   streamChannel?: string;
   /** The tenant's policy for retrieved chunks that carry instructions; unset on runs started before it existed. */
   retrievedInstructions?: 'flag' | 'drop';
+  /** The collection's relevance floor, where it sets one. */
+  relevanceFloor?: number;
 }
 
 export interface AnswerResult extends GroundedAnswer {
+  /** Set when `found` is false: why, and which documents came closest. */
+  notFound?: NotFoundReason;
   /** Who produced the answer: a provider name, `extractive`, or `none` when retrieval found nothing relevant. */
   answeredBy: { provider: string; model: string };
   promptVersion: string;
