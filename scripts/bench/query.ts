@@ -73,7 +73,7 @@ export async function benchQuery(args: string[]): Promise<void> {
     }
     console.log(`collection: ${points} chunks (${files.length} Fastify reference docs × ${copies} copies; embedded and indexed in ${((performance.now() - started) / 1000).toFixed(0)} s)`);
 
-    const questions = (JSON.parse(readFileSync(join(__dirname, '..', 'eval', 'fastify-reference.questions.json'), 'utf8')) as { questions: { question: string }[] }).questions.map((q) => q.question);
+    const questions = (JSON.parse(readFileSync(join(__dirname, '..', 'eval', 'questions', 'fastify.json'), 'utf8')) as { questions: { question: string }[] }).questions.map((q) => q.question);
     for (const mode of ['retrieve', 'answer'] as const) {
       const samples: Record<string, number[]> = {};
       const add = (name: string, value: number) => (samples[name] ??= []).push(value);

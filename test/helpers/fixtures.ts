@@ -86,6 +86,6 @@ export function fastifyReferenceDocs(): { documentId: string; text: string }[] {
 
 /** scripts/eval's labeled questions over that corpus, as the re-index gate's document-level set. */
 export function fastifyReferenceQuestions(): { question: string; relevantDocumentIds: string[] }[] {
-  const set = JSON.parse(readFileSync(join(__dirname, '../../scripts/eval/fastify-reference.questions.json'), 'utf8')) as { questions: { question: string; document: string }[] };
-  return set.questions.map((q) => ({ question: q.question, relevantDocumentIds: [q.document] }));
+  const set = JSON.parse(readFileSync(join(__dirname, '../../scripts/eval/questions/fastify.json'), 'utf8')) as { questions: { question: string; answerable: boolean; document?: string }[] };
+  return set.questions.filter((q) => q.answerable).map((q) => ({ question: q.question, relevantDocumentIds: [q.document as string] }));
 }
