@@ -127,6 +127,21 @@ describe('model failover end to end', () => {
     assert.equal((await ask()).body.model.provider, 'primary', 'closed again');
   });
 
+  it('streams a repair after an invalid streamed reply: reset, then the repaired text, which is the answer', async () => {
+    const bad = JSON.stringify({ found: true, citations: [{ source: 1, quote: 'returns are free forever, no questions asked' }], answer: 'Returns are free forever.' });
+    primary.next({ reply: bad });
+    const streamed = await streamQuery(stack, { collection: 'policies', question, topK: 3 });
+    const names = streamed.events.map((e) => e.event);
+    const final = streamed.events.at(-1);
+    assert.equal(final?.event, 'answer', names.join(','));
+    assert.deepEqual(final?.data.model, { provider: 'primary', model: 'primary-model' }, 'the repair answered');
+    const reset = names.indexOf('reset');
+    assert.ok(reset > 0 && names.slice(0, reset).includes('delta'), `the invalid reply streamed, then was withdrawn: ${names.join(',')}`);
+    const after = streamed.events.slice(reset + 1).filter((e) => e.event === 'delta').map((e) => e.data.text).join('');
+    assert.ok(after.length > 0, 'the repair streams too (its events used to be dropped)');
+    assert.equal(after, final?.data.answer);
+  });
+
   it('streams from the next candidate when the first fails before its first token', async () => {
     primary.next({ status: 400, body: { error: { message: 'no streaming for you' } } });
     const streamed = await streamQuery(stack, { collection: 'policies', question, topK: 3 });
