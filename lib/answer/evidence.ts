@@ -119,7 +119,10 @@ function questionBlocks(text: string, spans: SentenceSpan[]): Set<number> {
   let paragraph: number[] = [];
   const close = () => {
     const last = spans[paragraph.at(-1) ?? -1];
-    if (last && paragraph.length <= 3 && /\?["”)]?$/.test(last.text)) for (const i of paragraph) asking.add(i);
+    const question = last && paragraph.length <= 3 && /\?["”)]?$/.test(last.text);
+    // A line of its own without a sentence's end is a title: "(19) INSERT is really slow".
+    const title = last && paragraph.length === 1 && !/[.!?:;"”)\]]$/.test(last.text) && last.text.split(/\s+/).length <= 20;
+    if (question || title) for (const i of paragraph) asking.add(i);
     paragraph = [];
   };
   spans.forEach((span, i) => {
@@ -135,6 +138,8 @@ function questionBlocks(text: string, spans: SentenceSpan[]): Set<number> {
 function isHeading(text: string): boolean {
   if (/^#{1,6}\s/.test(text) || /\?["”)]?$/.test(text)) return true;
   const words = text.split(/\s+/).length;
+  // "Extra packages." states nothing.
+  if (words < 4) return true;
   return words <= 10 && !/[.!?:;,)"”]$/.test(text) && !/\s(is|are|was|were|be|has|have|can|will|must|may)\s/i.test(text);
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { unsupportedTerms } from './grounding';
 import type { RankedChunk } from './types';
 
 /** What a model must reply: the shape given to grammars and JSON modes, and checked with zod. */
@@ -52,6 +53,8 @@ export function validateModelAnswer(reply: string, sources: Pick<RankedChunk, 't
     else if (normalise(citation.quote).length < MIN_QUOTE_CHARS) issues.push(`citations.${i}: the quote is too short to check`);
     else if (!normalise(source.text).includes(normalise(citation.quote))) issues.push(`citations.${i}: the quote does not occur in source ${citation.source}`);
   });
+  const unsupported = unsupportedTerms(answer.answer, answer.citations.map((c) => c.quote));
+  if (unsupported.length > 0) issues.push(`answer: ${unsupported.join(', ')} ${unsupported.length === 1 ? 'does' : 'do'} not occur in the quotes; say only what they say`);
   return issues.length === 0 ? { ok: true, answer } : { ok: false, issues };
 }
 

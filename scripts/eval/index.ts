@@ -57,18 +57,19 @@ const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.s
  * as ingestion writes them, embedding each chunk once per machine (a cache outside the repo).
  *
  * Options: `--corpus=a,b`, `--floor=0.4` (the relevance floor), `--sweep` (answer at floor 0 and
- * tabulate what each floor would have given), `--show=20` (print answers to read),
- * `--local-model` (LOCAL_CHAT_MODEL from the environment, e.g. qwen2.5-1.5b).
+ * tabulate what each floor would have given), `--show=20` (print answers to read), `--sample=40`
+ * (every n-th question of each corpus, about that many in all: for slow local models). The
+ * models are the configured ones: `LOCAL_CHAT_MODEL=qwen2.5-1.5b npm run eval -- --sample=40`.
  */
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const sweep = args.includes('--sweep');
   const only = option('corpus')?.split(',');
   const corpora = loadCorpora(join(cacheRoot(), 'eval-corpora')).filter((c) => !only || only.includes(c.name));
-  const questions = new Map(readdirSync(join(__dirname, 'questions')).map((file) => {
-    const set = JSON.parse(readFileSync(join(__dirname, 'questions', file), 'utf8')) as { corpus: string; questions: LabeledQuestion[] };
-    return [set.corpus, set.questions] as const;
-  }));
+  const sets = readdirSync(join(__dirname, 'questions')).map((file) => JSON.parse(readFileSync(join(__dirname, 'questions', file), 'utf8')) as { corpus: string; questions: LabeledQuestion[] });
+  const total = sets.reduce((sum, set) => sum + set.questions.length, 0);
+  const every = option('sample') ? Math.max(1, Math.round(total / Number(option('sample')))) : 1;
+  const questions = new Map(sets.map((set) => [set.corpus, set.questions.filter((_, i) => i % every === 0)] as const));
   const overrides: Record<string, string> = { GUARDRAILS: 'on' };
   if (sweep) overrides.RELEVANCE_FLOOR = '0';
   else if (option('floor')) overrides.RELEVANCE_FLOOR = option('floor') as string;
