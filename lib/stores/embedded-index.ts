@@ -39,19 +39,8 @@ export class EmbeddedVectorIndex implements VectorIndex {
 
   private constructor(private readonly db: SqlDatabase) {}
 
+  /** Its tables are migrations (migrations/022): run `migrate` first. */
   static async open(db: SqlDatabase): Promise<EmbeddedVectorIndex> {
-    await db.query(`create table if not exists vector_indexes (name text primary key, dimensions int not null)`);
-    await db.query(
-      `create table if not exists vector_points (
-         index_name text not null references vector_indexes (name) on delete cascade,
-         id text not null,
-         dense bytea not null,
-         sparse_indices bytea not null,
-         sparse_values bytea not null,
-         payload jsonb not null,
-         primary key (index_name, id))`,
-    );
-    await db.query(`create table if not exists vector_aliases (alias text primary key, index_name text not null references vector_indexes (name) on delete cascade)`);
     const index = new EmbeddedVectorIndex(db);
     for (const row of await db.query<{ alias: string; index_name: string }>('select alias, index_name from vector_aliases')) index.aliases.set(row.alias, row.index_name);
     for (const row of await db.query<{ name: string; dimensions: number }>('select name, dimensions from vector_indexes')) {

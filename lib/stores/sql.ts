@@ -6,6 +6,8 @@ import pg from 'pg';
 /** The one SQL dialect (Postgres) the metadata store speaks, over a server or the embedded PGlite. */
 export interface SqlExecutor {
   query<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Several statements at once, without parameters: a migration file. */
+  script(sql: string): Promise<void>;
 }
 
 export interface SqlDatabase extends SqlExecutor {
@@ -35,12 +37,13 @@ export async function openPostgres(connectionString: string): Promise<SqlDatabas
   const listeners = new PostgresListeners(connectionString);
   return {
     query: (sql, params) => run(pool, sql, params),
+    script: async (sql) => void (await pool.query(sql)),
     listen: (channel, onMessage) => listeners.listen(channel, onMessage),
     async transaction(work) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await work({ query: (sql, params) => run(client, sql, params) });
+        const result = await work({ query: (sql, params) => run(client, sql, params), script: async (sql) => void (await client.query(sql)) });
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -114,7 +117,9 @@ export async function openEmbeddedPostgres(dataDir: string): Promise<SqlDatabase
     const db = await PGlite.create(join(dataDir, 'pgdata'));
     return {
       query: async (sql, params) => (await db.query(sql, params)).rows as never[],
-      transaction: (work) => db.transaction((tx) => work({ query: async (sql, params) => (await tx.query(sql, params)).rows as never[] })),
+      script: async (sql) => void (await db.exec(sql)),
+      transaction: (work) =>
+        db.transaction((tx) => work({ query: async (sql, params) => (await tx.query(sql, params)).rows as never[], script: async (sql) => void (await tx.exec(sql)) })),
       async listen(channel, onMessage) {
         checkChannel(channel);
         return db.listen(channel, onMessage);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EmbeddedVectorIndex } from '../../lib/stores/embedded-index';
+import { migrate } from '../../lib/stores/migrations';
 import { openEmbeddedPostgres, type SqlDatabase } from '../../lib/stores/sql';
 import { encodeDocument } from '../../lib/text/sparse';
 import { vectorIndexContract } from './vector-index.contract';
@@ -14,6 +15,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let db: SqlDatabase | undefined;
 vectorIndexContract('embedded (PGlite-persisted)', async () => {
   db = await openEmbeddedPostgres(join(dir, 'contract'));
+  await migrate(db);
   const index = await EmbeddedVectorIndex.open(db);
   const close = index.close.bind(index);
   index.close = async () => {
@@ -29,6 +31,7 @@ describe('EmbeddedVectorIndex persistence', () => {
     const dense = Array.from({ length: 4 }, (_, i) => i + 1);
     const payload = { tenant_id: 't', collection: 'c', document_id: 'd', version: 1, chunk_index: 0, text: 'durable words', title: null, page_start: 1, page_end: 1, headings: ['H'], metadata: { k: 'v' } };
     let db = await openEmbeddedPostgres(path);
+    await migrate(db);
     let index = await EmbeddedVectorIndex.open(db);
     await index.ensureIndex('i', { dimensions: 4 });
     await index.upsert('i', [{ id: 'p1', dense, sparse: encodeDocument(payload.text), payload }]);

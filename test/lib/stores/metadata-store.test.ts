@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PlatformError } from '../../../lib/errors';
 import { GenerationStore } from '../../../lib/stores/generation-store';
-import { MetadataStore, migrate, type CollectionRecord, type NewUpload } from '../../../lib/stores/metadata-store';
+import { MetadataStore, type CollectionRecord, type NewUpload } from '../../../lib/stores/metadata-store';
+import { migrate } from '../../../lib/stores/migrations';
 import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from '../../../lib/stores/sql';
 import { postgresBinDir, startTemporaryPostgres } from '../../helpers/postgres';
 

@@ -1,0 +1,17 @@
+create table if not exists reindex_runs (
+  id text primary key,
+  tenant_id text not null,
+  collection text not null,
+  kind text not null,
+  from_generation int not null,
+  to_generation int not null,
+  workflow_id text not null,
+  stage text not null,
+  paused boolean not null default false,
+  documents_total int,
+  documents_done int not null default 0,
+  chunks int not null default 0,
+  report jsonb,
+  started_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  finished_at timestamptz);
