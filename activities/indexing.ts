@@ -1,7 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { v5 as uuidV5 } from 'uuid';
 import { DocumentErrorCode } from '../lib/errors';
-import { chunkDocument, type Chunk } from '../lib/ingest/chunk';
+import { isStructured, type Chunk } from '../lib/ingest/chunk';
+import type { CpuPool } from '../lib/ingest/cpu-pool';
 import { DocumentRejected, type ParsedDocument } from '../lib/ingest/parse';
 import type { IndexTarget, MediaType } from '../lib/ingest/types';
 import type { Embedder } from '../lib/models/embedder';
@@ -18,11 +19,28 @@ export function pointId(indexName: string, documentId: string, version: number, 
   return uuidV5(`${indexName}/${documentId}/${version}/${chunkIndex}`, POINT_NAMESPACE);
 }
 
-/** Chunks with the target generation's settings, counting tokens as its model does. */
-export async function chunkText(parsed: ParsedDocument, mediaType: MediaType, target: IndexTarget, embedder: Embedder): Promise<Chunk[]> {
-  const structured = mediaType === 'text/markdown' || mediaType === 'text/html';
-  return chunkDocument(parsed, target.chunking, (text) => embedder.countTokens(text), structured);
+/** Chunks with the target generation's settings, counting tokens as its model does, in a worker thread. */
+export function chunkText(cpu: CpuPool, parsed: ParsedDocument, mediaType: MediaType, target: IndexTarget, embedder: Embedder): Promise<Chunk[]> {
+  return whileHeartbeating(() => asActivityFailure(() => cpu.chunk(parsed, target.chunking, embedder.tokenizer, isStructured(mediaType), Context.current().cancellationSignal)));
 }
+
+/** Parses in a worker thread; a rejected document becomes a non-retryable failure with its code. */
+export function parseText(cpu: CpuPool, bytes: Uint8Array, mediaType: MediaType): Promise<ParsedDocument> {
+  return whileHeartbeating(() => asActivityFailure(() => cpu.parse(bytes, mediaType, Context.current().cancellationSignal)));
+}
+
+/** Heartbeats every few seconds while work runs off this thread, so a long task is not taken for a dead worker. */
+export async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const HEARTBEAT_EVERY_MS = 3_000;
 
 export async function embedChecked(embedder: Embedder, texts: string[]): Promise<number[][]> {
   const vectors = await asActivityFailure(() => embedder.embed(texts, Context.current().cancellationSignal));

@@ -1,7 +1,8 @@
 import { activityInfo, ApplicationFailure, heartbeat, log } from '@temporalio/activity';
 import { DOCUMENT_DELETED } from '../lib/errors';
 import type { Chunk } from '../lib/ingest/chunk';
-import { parseDocument, type ParsedDocument } from '../lib/ingest/parse';
+import type { CpuPool } from '../lib/ingest/cpu-pool';
+import type { ParsedDocument } from '../lib/ingest/parse';
 import type { IndexTarget, IngestDocumentInput, IngestStage, VersionRef } from '../lib/ingest/types';
 import type { Embedder } from '../lib/models/embedder';
 import type { EmbedderRegistry } from '../lib/models/embedder-registry';
@@ -9,7 +10,7 @@ import type { BlobStore } from '../lib/stores/blob-store';
 import { targetOf, type GenerationStore } from '../lib/stores/generation-store';
 import type { MetadataStore } from '../lib/stores/metadata-store';
 import type { IndexPoint, VectorIndex } from '../lib/stores/vector-index';
-import { asActivityFailure, chunkText, embedChecked, toPoint } from './indexing';
+import { chunkText, embedChecked, parseText, toPoint } from './indexing';
 
 export interface IngestDependencies {
   metadata: MetadataStore;
@@ -19,6 +20,7 @@ export interface IngestDependencies {
   embedders: EmbedderRegistry;
   embedBatchSize: number;
   indexBatchSize?: number;
+  cpu: CpuPool;
 }
 
 /** Per-version scratch space for the claim-check artifacts. */
@@ -62,7 +64,7 @@ export function createIngestActivities(deps: IngestDependencies) {
     async parseDocument(input: IngestDocumentInput): Promise<{ pageCount: number | null; characters: number }> {
       await enterStage(input, 'parsing');
       const bytes = await blobs.get(blobs.rawKey(input.sha256));
-      const parsed = await asActivityFailure(() => parseDocument(bytes, input.mediaType, (page) => heartbeat({ page })));
+      const parsed = await parseText(deps.cpu, bytes, input.mediaType);
       await blobs.putJson(`${workPrefix(input)}parsed.json`, parsed);
       if (parsed.pageCount !== null) await metadata.setStage(input, 'parsing', { pageCount: parsed.pageCount });
       return { pageCount: parsed.pageCount, characters: parsed.text.length };
@@ -71,7 +73,7 @@ export function createIngestActivities(deps: IngestDependencies) {
     async chunkDocument(input: IngestDocumentInput, target: IndexTarget): Promise<{ chunkCount: number }> {
       await enterStage(input, 'chunking');
       const [parsed, embedder] = await Promise.all([blobs.getJson<ParsedDocument>(`${workPrefix(input)}parsed.json`), embedderFor(target)]);
-      const chunks = await chunkText(parsed, input.mediaType, target, embedder);
+      const chunks = await chunkText(deps.cpu, parsed, input.mediaType, target, embedder);
       await blobs.putJson(`${targetPrefix(input, target)}chunks.json`, chunks);
       if (isPrimary(input, target)) await metadata.setStage(input, 'chunking', { chunkCount: chunks.length });
       return { chunkCount: chunks.length };

@@ -1,6 +1,6 @@
 import { activityInfo, ApplicationFailure, heartbeat, log } from '@temporalio/activity';
 import { recallAt } from '../lib/eval/retrieval-metrics';
-import { parseDocument } from '../lib/ingest/parse';
+import type { CpuPool } from '../lib/ingest/cpu-pool';
 import type { EmbedderRegistry } from '../lib/models/embedder-registry';
 import { searchGeneration } from '../lib/query/hybrid-search';
 import { compareRecall, decideGate } from '../lib/reindex/gate';
@@ -12,7 +12,7 @@ import { aliasNameOf } from '../lib/stores/index-name';
 import type { MetadataStore } from '../lib/stores/metadata-store';
 import type { ReindexRunStore, RunProgressUpdate } from '../lib/stores/reindex-run-store';
 import type { VectorIndex } from '../lib/stores/vector-index';
-import { asActivityFailure, chunkText, embedChecked, toPoint } from './indexing';
+import { chunkText, embedChecked, parseText, toPoint } from './indexing';
 
 export interface ReindexDependencies {
   metadata: MetadataStore;
@@ -25,6 +25,7 @@ export interface ReindexDependencies {
   embedBatchSize: number;
   /** Earlier generations kept after a swap. */
   retainGenerations: number;
+  cpu: CpuPool;
 }
 
 type DocumentResult = { outcome: 'indexed'; chunks: number } | { outcome: 'already_indexed' | 'gone'; chunks: number } | { outcome: 'failed'; chunks: 0; code: string; message: string };
@@ -60,8 +61,8 @@ export function createReindexActivities(deps: ReindexDependencies) {
     let chunks;
     try {
       const bytes = new Uint8Array(await blobs.get(rawKey));
-      const parsed = await asActivityFailure(() => parseDocument(bytes, version.mediaType));
-      chunks = await chunkText(parsed, version.mediaType, target, embedder);
+      const parsed = await parseText(deps.cpu, bytes, version.mediaType);
+      chunks = await chunkText(deps.cpu, parsed, version.mediaType, target, embedder);
     } catch (error) {
       if (error instanceof ApplicationFailure && error.nonRetryable) return { outcome: 'failed', chunks: 0, code: error.type ?? 'parse_failed', message: error.message };
       throw error;

@@ -71,6 +71,8 @@ const envSchema = z
     CHUNK_SIZE_TOKENS: int(200),
     CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).default(30),
     EMBED_BATCH_SIZE: int(16),
+    /** Worker threads that parse and chunk documents, off the event loop. */
+    INGEST_THREADS: int(1),
     /** How soon a dead worker's activity is retried elsewhere; heartbeats arrive per batch. */
     ACTIVITY_HEARTBEAT_TIMEOUT_MS: int(30_000),
 

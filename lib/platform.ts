@@ -5,13 +5,15 @@ import { EmbedderRegistry } from './models/embedder-registry';
 import { LocalOnnxEmbedder } from './models/local-onnx-embedder';
 import { OpenAiEmbedder } from './models/openai-embedder';
 import { AuditLog } from './stores/audit-log';
+import { CpuPool } from './ingest/cpu-pool';
 import { BlobStore } from './stores/blob-store';
 import { EmbeddedVectorIndex } from './stores/embedded-index';
 import { EvalSetStore } from './stores/eval-set-store';
 import { GenerationStore } from './stores/generation-store';
 import { aliasNameOf, indexNameOf } from './stores/index-name';
 import { ReindexRunStore } from './stores/reindex-run-store';
-import { MetadataStore, migrate } from './stores/metadata-store';
+import { MetadataStore } from './stores/metadata-store';
+import { migrate } from './stores/migrations';
 import { TenantStore } from './stores/tenant-store';
 import { QdrantVectorIndex } from './stores/qdrant-index';
 import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from './stores/sql';
@@ -28,6 +30,8 @@ export interface Platform {
   tenants: TenantStore;
   audit: AuditLog;
   blobs: BlobStore;
+  /** Worker threads for parsing and chunking: they start on first use. */
+  cpu: CpuPool;
   index: VectorIndex;
   /** The configured embedding model: new collections are embedded with it. */
   embedder: Embedder;
@@ -88,6 +92,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
         : await EmbeddedVectorIndex.open(db);
     await alignAliases(db, index);
     const embedders = await createEmbedderRegistry(config);
+    const cpu = new CpuPool({ threads: config.INGEST_THREADS });
     return {
       config,
       db,
@@ -98,10 +103,12 @@ export async function openPlatform(config: Config): Promise<Platform> {
       tenants: new TenantStore(db),
       audit: new AuditLog(db),
       blobs: new BlobStore(join(config.DATA_DIR, 'blobs')),
+      cpu,
       index,
       embedder: embedders.primary,
       embedders,
       async close() {
+        await cpu.close();
         await embedders.close();
         await index.close();
         await db.close();

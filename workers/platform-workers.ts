@@ -30,6 +30,7 @@ export async function createPlatformWorkers(
     index: platform.index,
     embedders: platform.embedders,
     embedBatchSize: platform.config.EMBED_BATCH_SIZE,
+    cpu: platform.cpu,
   });
   const reindex = createReindexActivities({
     metadata: platform.metadata,
@@ -41,6 +42,7 @@ export async function createPlatformWorkers(
     embedders: platform.embedders,
     embedBatchSize: platform.config.EMBED_BATCH_SIZE,
     retainGenerations: platform.config.REINDEX_RETAIN_GENERATIONS,
+    cpu: platform.cpu,
   });
   const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') };
   const ingest = await Worker.create({

@@ -1,7 +1,7 @@
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
 import type { Heading, KindSpan, ParsedDocument } from './parse';
 import type { BlockKind } from './pdf-layout';
-import type { ChunkingSettings } from './types';
+import type { ChunkingSettings, MediaType } from './types';
 
 export interface Chunk {
   index: number;
@@ -29,6 +29,11 @@ class SentenceAwareSplitter extends RecursiveCharacterTextSplitter {
     if (separator !== SENTENCE_END) return super.splitOnSeparator(text, separator);
     return text.split(/(?<=[.!?]["'”’)\]]?\s+)(?=\S)/u).filter((piece) => piece !== '');
   }
+}
+
+/** Markdown and HTML (rendered as Markdown) split on their headings first. */
+export function isStructured(mediaType: MediaType): boolean {
+  return mediaType === 'text/markdown' || mediaType === 'text/html';
 }
 
 /** A new collection's chunking: the configured size, never beyond what the model reads. */

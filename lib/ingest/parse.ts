@@ -69,6 +69,9 @@ export async function parseDocument(bytes: Uint8Array, mediaType: MediaType, onP
 }
 
 function parseText(raw: string, mediaType: Exclude<MediaType, 'application/pdf'>): ParsedDocument {
+  if (raw.length > TEXT_LIMITS.maxTextChars) {
+    throw new DocumentRejected(DocumentErrorCode.textTooLong, `the document has ${raw.length} characters of text; at most ${TEXT_LIMITS.maxTextChars} are accepted`);
+  }
   if (mediaType === 'text/html') return htmlToText(raw);
   const text = unwrapLines(normalizeText(raw), mediaType === 'text/markdown');
   return { text, pageOffsets: [], pageCount: null, headings: mediaType === 'text/markdown' ? markdownHeadings(text) : [], blocks: [] };
@@ -111,6 +114,12 @@ export function unwrapLines(text: string, markdown: boolean): string {
  * streams that inflate to gigabytes of text (a "PDF bomb"): past these, the document is rejected.
  */
 export const PDF_LIMITS = { maxPages: 5_000, maxTextChars: 20_000_000 };
+
+/**
+ * Text of any format past this is refused: 20 million characters are about 35,000 chunks, hours
+ * of embedding on a small machine; split such a corpus into documents.
+ */
+export const TEXT_LIMITS = { maxTextChars: PDF_LIMITS.maxTextChars };
 
 async function parsePdf(bytes: Uint8Array, onPage?: (page: number, total: number) => void): Promise<ParsedDocument> {
   let pdf;

