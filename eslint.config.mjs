@@ -8,6 +8,7 @@ export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'dist/**', 'eslint.config.mjs'] },
   ...tseslint.configs.recommended,
   {
+    files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       // A dropped promise is a lost error or an unfinished write.
@@ -20,6 +21,12 @@ export default tseslint.config(
       // HTTP response bodies in tests are checked field by field.
       '@typescript-eslint/no-explicit-any': 'off',
     },
+  },
+  {
+    // Worker-thread entries are plain CommonJS: they load the TypeScript module (through tsx from sources).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // The bundle boundary: workflows run in a deterministic sandbox.
