@@ -2,4 +2,5 @@ export { createIngestActivities, type IngestActivities, type IngestDependencies,
 export { pointId } from './indexing';
 export { createQueryActivities, type QueryActivities, type QueryDependencies } from './query';
 export { createAnswerActivities, type AnswerActivities, type AnswerDependencies } from './answer';
+export { createDeletionActivities, type DeletionActivities, type DeletionDependencies } from './deletion';
 export { createReindexActivities, type ReindexActivities, type ReindexDependencies } from './reindex';

@@ -6,7 +6,7 @@ import type { ParsedDocument } from '../lib/ingest/parse';
 import type { IndexTarget, IngestDocumentInput, IngestStage, VersionRef } from '../lib/ingest/types';
 import type { Embedder } from '../lib/models/embedder';
 import type { EmbedderRegistry } from '../lib/models/embedder-registry';
-import type { BlobStore } from '../lib/stores/blob-store';
+import { workPrefix, type BlobStore } from '../lib/stores/blob-store';
 import { targetOf, type GenerationStore } from '../lib/stores/generation-store';
 import type { MetadataStore } from '../lib/stores/metadata-store';
 import type { IndexPoint, VectorIndex } from '../lib/stores/vector-index';
@@ -23,10 +23,6 @@ export interface IngestDependencies {
   cpu: CpuPool;
 }
 
-/** Per-version scratch space for the claim-check artifacts. */
-function workPrefix(ref: VersionRef): string {
-  return `work/${ref.tenantId}/${ref.documentId}/v${ref.version}/`;
-}
 
 /** Chunks and vectors differ per generation (other chunking, other model); the parse is shared. */
 function targetPrefix(ref: VersionRef, target: IndexTarget): string {

@@ -1,5 +1,6 @@
+import { Connection, WorkflowClient } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createAnswerActivities, createIngestActivities, createQueryActivities, createReindexActivities } from '../activities';
+import { createAnswerActivities, createDeletionActivities, createIngestActivities, createQueryActivities, createReindexActivities } from '../activities';
 import { EvidenceScorer } from '../lib/answer/evidence-scorer';
 import { ChatGateway } from '../lib/models/chat-gateway';
 import { LocalOnnxEmbedder } from '../lib/models/local-onnx-embedder';
@@ -23,6 +24,15 @@ export async function createPlatformWorkers(
   options: { address: string; namespace: string; workflowBundle?: WorkflowBundle },
 ): Promise<PlatformWorkers> {
   const connection = await NativeConnection.connect({ address: options.address });
+  // Deletions cancel ingestion runs and wait for them: that needs a client, not just a worker.
+  const clientConnection = await Connection.connect({ address: options.address });
+  const deletion = createDeletionActivities({
+    metadata: platform.metadata,
+    generations: platform.generations,
+    index: platform.index,
+    blobs: platform.blobs,
+    workflows: new WorkflowClient({ connection: clientConnection, namespace: options.namespace }),
+  });
   const activities = createIngestActivities({
     metadata: platform.metadata,
     generations: platform.generations,
@@ -50,7 +60,7 @@ export async function createPlatformWorkers(
     namespace: options.namespace,
     taskQueue: TASK_QUEUES.ingest,
     ...workflowSource,
-    activities: { ...activities, ...reindex },
+    activities: { ...activities, ...reindex, ...deletion },
     // Parsing, chunking and indexing share this thread: more at once only adds memory.
     maxConcurrentActivityTaskExecutions: 2,
   });
@@ -96,6 +106,7 @@ export async function createPlatformWorkers(
         await Promise.all(workers.map((worker) => worker.run()));
       } finally {
         await gateway.close();
+        await clientConnection.close();
         await connection.close();
       }
     },

@@ -1,5 +1,6 @@
 export { ingestDocumentWorkflow, ingestProgressQuery, type IngestProgress } from './ingest-document';
 export { retrieveWorkflow } from './retrieve';
+export { deleteDocumentWorkflow, type DeleteDocumentResult } from './delete-document';
 export { answerQueryWorkflow } from './answer-query';
 export {
   reindexCollectionWorkflow,

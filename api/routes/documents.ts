@@ -6,7 +6,7 @@ import type { DocumentRecord } from '../../lib/stores/metadata-store';
 import { collectionName, documentId, documentList, documentMetadata, documentView, errorBody, gatewayErrors, jsonUploadBody, uploadAccepted } from '../schemas';
 import { callerOf } from '../plugins/auth';
 import type { AdminService } from '../services/admin-service';
-import type { DocumentService, UploadRequest } from '../services/document-service';
+import type { DeletionAccepted, DocumentService, UploadRequest } from '../services/document-service';
 
 const errors = { ...gatewayErrors, 404: errorBody, 409: errorBody, 413: errorBody, 415: errorBody, 422: errorBody, 503: errorBody };
 const ingest = { scopes: ['ingest'] as const };
@@ -27,6 +27,12 @@ export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentService;
     async (request, reply) => {
       const upload = request.isMultipart() ? await readMultipart(request, maxUploadBytes) : readJson(request.body);
       const accepted = await documents.upload({ ...upload, tenantId: request.tenantId, collection: request.params.collection });
+      await admin.record(callerOf(request), request.tenantId, 'document_uploaded', accepted.documentId, {
+        collection: accepted.collection,
+        version: accepted.version,
+        duplicate: accepted.duplicate,
+        workflowId: accepted.workflowId,
+      });
       // 202: a run was started. 200: nothing new to do (identical bytes already ingested or in flight).
       return reply.status(accepted.started ? 202 : 200).send({
         ...accepted,
@@ -81,18 +87,43 @@ export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentService;
       config: ingest,
       schema: {
         tags: ['documents'],
-        summary: 'Delete a document, all its versions and all its points',
+        summary: 'Delete a document: at once invisible to queries, then a durable run removes its versions, points in every generation, and bytes nothing else shares',
         params: z.object({ documentId }),
-        response: { 200: z.object({ documentId: z.string(), deleted: z.literal(true), versions: z.number().int() }), ...gatewayErrors, 404: errorBody },
+        response: { 202: deletionView, ...gatewayErrors, 404: errorBody, 503: errorBody },
       },
     },
-    async (request) => {
-      const doc = await documents.delete(request.tenantId, request.params.documentId);
-      await admin.record(callerOf(request), request.tenantId, 'document_deleted', doc.documentId, { collection: doc.collection, versions: doc.versions.length });
-      return { documentId: doc.documentId, deleted: true as const, versions: doc.versions.length };
+    async (request, reply) => {
+      const deletion = await documents.delete(request.tenantId, request.params.documentId);
+      await admin.record(callerOf(request), request.tenantId, 'document_deleted', deletion.documentId, { collection: deletion.collection, throughVersion: deletion.throughVersion, workflowId: deletion.workflowId });
+      return reply.status(202).send(deletionBody(deletion));
     },
   );
+
+  app.get(
+    '/documents/:documentId/deletion',
+    {
+      config: readers,
+      schema: {
+        tags: ['documents'],
+        summary: "A document's deletion: running, completed or failed",
+        params: z.object({ documentId }),
+        response: { 200: deletionView, ...gatewayErrors, 404: errorBody, 503: errorBody },
+      },
+    },
+    async (request) => deletionBody(await documents.deletion(request.tenantId, request.params.documentId)),
+  );
 };
+
+const deletionView = z.object({
+  documentId: z.string(),
+  collection: z.string(),
+  throughVersion: z.number().int().describe('versions up to this one are removed; an upload under this id gets a newer version'),
+  workflowId: z.string().describe('the deletion run, in the Temporal UI'),
+  status: z.enum(['running', 'completed', 'failed']),
+  statusUrl: z.string(),
+});
+
+const deletionBody = (deletion: DeletionAccepted) => ({ ...deletion, statusUrl: `/v1/documents/${encodeURIComponent(deletion.documentId)}/deletion` });
 
 type ClientUpload = Omit<UploadRequest, 'tenantId' | 'collection'>;
 

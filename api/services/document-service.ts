@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DocumentErrorCode, PlatformError } from '../../lib/errors';
 import { defaultChunking } from '../../lib/ingest/chunk';
 import { detectMediaType } from '../../lib/ingest/media-type';
 import { DocumentRejected, decodeUtf8 } from '../../lib/ingest/parse';
-import { ingestWorkflowId, TASK_QUEUES, type IngestDocumentInput } from '../../lib/ingest/types';
+import { deleteWorkflowId, ingestWorkflowId, TASK_QUEUES, type IngestDocumentInput } from '../../lib/ingest/types';
 import type { Platform } from '../../lib/platform';
 import { runSearchAttributes } from '../../lib/search-attributes';
 import { aliasNameOf, indexNameOf } from '../../lib/stores/index-name';
 import type { CollectionRecord, DocumentRecord } from '../../lib/stores/metadata-store';
-import type { ingestDocumentWorkflow } from '../../workflows';
+import type { deleteDocumentWorkflow, ingestDocumentWorkflow } from '../../workflows';
 
 export interface UploadRequest {
   tenantId: string;
@@ -29,7 +29,17 @@ export interface UploadAccepted {
   workflowId: string;
   stage: string;
   duplicate: boolean;
+  /** A run was started (a new version, or a failed one tried again): answered 202, else 200. */
   started: boolean;
+}
+
+export interface DeletionAccepted {
+  documentId: string;
+  collection: string;
+  /** Versions up to this one are removed; an upload under this id continues after it. */
+  throughVersion: number;
+  workflowId: string;
+  status: 'running' | 'completed' | 'failed';
 }
 
 /** Same bytes into the same collection without an explicit id land on the same document. */
@@ -72,7 +82,6 @@ export class DocumentService {
     await this.ensureLiveAlias(collection);
     const { sha256 } = await blobs.putRaw(bytes);
     const documentId = request.documentId ?? derivedDocumentId(collection.name, sha256);
-    const workflowId = ingestWorkflowId(request.tenantId, documentId, sha256);
     const registered = await metadata.registerUpload({
       tenantId: request.tenantId,
       collection,
@@ -83,7 +92,7 @@ export class DocumentService {
       filename: request.filename ?? null,
       title: request.title ?? null,
       metadata: request.metadata,
-      workflowId,
+      workflowIdFor: (version) => ingestWorkflowId(request.tenantId, documentId, version),
     });
     if (registered.startRun) {
       await this.startIngestion(registered.workflowId, collection, {
@@ -104,7 +113,8 @@ export class DocumentService {
       workflowId: registered.workflowId,
       stage: registered.stage,
       duplicate: registered.duplicate,
-      started: registered.startRun,
+      // A duplicate still queued is joined, not started (its first upload started it): 200.
+      started: !registered.duplicate || registered.retry,
     };
   }
 
@@ -122,23 +132,44 @@ export class DocumentService {
   }
 
   /**
-   * Removes the metadata first (so nothing new can activate), cancels runs still in flight, then
-   * deletes every point of the document and the raw bytes no other version shares.
+   * Starts the document's deletion run, then tombstones it (queries stop seeing it at once) and
+   * answers with the run. With the orchestrator out of reach nothing is changed: 503, and the
+   * same DELETE later starts it. The run removes points, versions and bytes (deleteDocumentWorkflow).
    */
-  async delete(tenantId: string, documentId: string): Promise<DocumentRecord> {
-    const { metadata, index, blobs } = this.platform;
-    const doc = await metadata.deleteDocument(tenantId, documentId);
+  async delete(tenantId: string, documentId: string): Promise<DeletionAccepted> {
+    const { metadata } = this.platform;
+    const doc = await metadata.getDocument(tenantId, documentId);
     if (!doc) throw new PlatformError('document_not_found', `no document ${documentId}`, 404);
-    const running = doc.versions.filter((v) => !['ready', 'failed', 'superseded'].includes(v.stage));
-    await Promise.all(running.map((v) => this.temporal.workflow.getHandle(v.workflowId).cancel().catch(ignoreNotFound)));
-    // Every generation that still has an index: one being built, the live one, those kept for rollback.
-    for (const target of await this.platform.generations.keptGenerations(tenantId, doc.collection)) {
-      await index.deletePoints(target.indexName, { tenantId, collection: doc.collection, documentId });
+    const workflowId = deleteWorkflowId(tenantId, documentId, doc.latestVersion);
+    try {
+      await this.temporal.workflow.start<typeof deleteDocumentWorkflow>('deleteDocumentWorkflow', {
+        taskQueue: TASK_QUEUES.ingest,
+        workflowId,
+        args: [{ tenantId, documentId, workflowId, throughVersion: doc.latestVersion }],
+        staticSummary: `Delete ${documentId} (versions up to ${doc.latestVersion}) from ${doc.collection}`,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      });
+    } catch (error) {
+      throw orchestratorUnavailable(error, 'the document is unchanged; send the DELETE again to retry');
     }
-    for (const sha256 of new Set(doc.versions.map((v) => v.sha256))) {
-      if (!(await metadata.isBlobReferenced(sha256))) await blobs.remove(blobs.rawKey(sha256));
+    const tombstone = await metadata.tombstoneDocument(tenantId, documentId, workflowId, doc.latestVersion);
+    if (!tombstone) throw new PlatformError('document_not_found', `no document ${documentId}`, 404);
+    return { documentId, collection: tombstone.collection, throughVersion: tombstone.throughVersion, workflowId: tombstone.workflowId, status: 'running' };
+  }
+
+  /** Where a document's deletion stands, from its run in the orchestrator. */
+  async deletion(tenantId: string, documentId: string): Promise<DeletionAccepted> {
+    const tombstone = await this.platform.metadata.tombstone(tenantId, documentId);
+    if (!tombstone) throw new PlatformError('deletion_not_found', `document ${documentId} is not being or has not been deleted`, 404);
+    let status: DeletionAccepted['status'];
+    try {
+      const run = await this.temporal.workflow.getHandle(tombstone.workflowId).describe();
+      status = run.status.name === 'COMPLETED' ? 'completed' : run.status.name === 'RUNNING' ? 'running' : 'failed';
+    } catch (error) {
+      throw orchestratorUnavailable(error, 'the deletion status cannot be read now; it goes on');
     }
-    return doc;
+    return { documentId, ...tombstone, status };
   }
 
   /** A new collection gets its first generation's index and the alias queries read through. */
@@ -158,13 +189,13 @@ export class DocumentService {
         args: [input],
         staticSummary: `Ingest ${input.documentId} v${input.version} into ${input.collection} (${input.targets.map((t) => `g${t.generation}`).join(' + ')})`,
         ...(searchable && { typedSearchAttributes: runSearchAttributes({ tenantId: input.tenantId, collection: input.collection, generation: collection.generation, stage: 'queued' }) }),
-        // Same bytes while a run is in flight: join it. After a failure: a fresh run may retry.
+        // One id per version. Running: join it. Closed while the version still needs a run (it
+        // failed, or was stopped before it finished): a new run of the same version.
         workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       });
     } catch (error) {
-      if ((error as Error).name === 'WorkflowExecutionAlreadyStartedError') return;
-      throw new PlatformError('orchestrator_unavailable', 'the workflow service could not be reached; the upload is stored, send it again to retry', 503);
+      throw orchestratorUnavailable(error, 'the upload is stored; send it again to retry');
     }
   }
 }
@@ -178,6 +209,8 @@ function assertReadableText(bytes: Uint8Array): void {
   }
 }
 
-function ignoreNotFound(error: unknown): void {
-  if (!(error instanceof WorkflowNotFoundError)) throw error;
+/** An orchestrator error as the caller sees it: 503 with what state things are in; the cause goes to the log. */
+function orchestratorUnavailable(error: unknown, state: string): PlatformError {
+  if (PlatformError.isInstance(error)) return error;
+  return Object.assign(new PlatformError('orchestrator_unavailable', `the workflow service could not be reached; ${state}`, 503), { cause: error });
 }

@@ -52,6 +52,12 @@ export const TASK_QUEUES = {
   embed: 'ingest-embed',
 } as const;
 
-export function ingestWorkflowId(tenantId: string, documentId: string, sha256: string): string {
-  return `ingest/${tenantId}/${documentId}/${sha256.slice(0, 16)}`;
+/** One run per version: a version number is never reused, so neither is the id. */
+export function ingestWorkflowId(tenantId: string, documentId: string, version: number): string {
+  return `ingest/${tenantId}/${documentId}/v${version}`;
+}
+
+/** A deletion is named by the latest version it covers. */
+export function deleteWorkflowId(tenantId: string, documentId: string, throughVersion: number): string {
+  return `delete/${tenantId}/${documentId}/v${throughVersion}`;
 }

@@ -7,6 +7,11 @@ import { dirname, join } from 'node:path';
  * chunks, vectors), so workflow histories carry keys, never text. Writes are atomic (temp + rename):
  * a worker killed mid-write leaves either the old file or the new one, never half of one.
  */
+/** Per-version scratch space for ingestion's claim-check artifacts. */
+export function workPrefix(ref: { tenantId: string; documentId: string; version: number }): string {
+  return `work/${ref.tenantId}/${ref.documentId}/v${ref.version}/`;
+}
+
 export class BlobStore {
   constructor(private readonly root: string) {}
 

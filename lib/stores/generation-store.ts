@@ -129,12 +129,16 @@ export class GenerationStore {
   /** Records that a generation holds a document version; false when the document was deleted meanwhile. */
   async recordIndexed(entry: IndexedDocument): Promise<boolean> {
     try {
-      await this.db.query(
-        `insert into generation_documents (tenant_id, collection, generation, document_id, version, chunk_count) values ($1, $2, $3, $4, $5, $6)
-         on conflict (tenant_id, collection, generation, document_id, version) do update set chunk_count = excluded.chunk_count`,
+      // Only a version no deletion covers: a deleted document stays as a tombstone.
+      const rows = await this.db.query(
+        `insert into generation_documents (tenant_id, collection, generation, document_id, version, chunk_count)
+         select $1::text, $2::text, $3::int, $4::text, $5::int, $6::int where exists (
+           select 1 from documents where tenant_id = $1 and document_id = $4 and deleted_at is null and $5 > coalesce(deleted_through, 0))
+         on conflict (tenant_id, collection, generation, document_id, version) do update set chunk_count = excluded.chunk_count
+         returning 1`,
         [entry.tenantId, entry.collection, entry.generation, entry.documentId, entry.version, entry.chunkCount],
       );
-      return true;
+      return rows.length > 0;
     } catch (error) {
       if ((error as { code?: string }).code === '23503') return false; // foreign key: the document is gone
       throw error;

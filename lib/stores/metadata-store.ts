@@ -51,7 +51,8 @@ export interface NewUpload {
   filename: string | null;
   title: string | null;
   metadata: Record<string, unknown>;
-  workflowId: string;
+  /** The ingestion run's id for the version the upload gets. */
+  workflowIdFor: (version: number) => string;
 }
 
 export interface Activation {
@@ -62,12 +63,25 @@ export interface Activation {
   missingGenerations: number[];
 }
 
+export interface Tombstone {
+  tenantId: string;
+  documentId: string;
+  collection: string;
+  /** Versions up to this one are deleted; a document uploaded again continues after it. */
+  throughVersion: number;
+  /** The run that removes them. */
+  workflowId: string;
+  versions: VersionRecord[];
+}
+
 export interface RegisteredUpload {
   version: number;
   workflowId: string;
   stage: IngestStage;
-  /** Same bytes as an existing version of this document. */
+  /** Same bytes as the document's latest version. */
   duplicate: boolean;
+  /** That version had failed and is tried again. */
+  retry: boolean;
   /** Whether an ingestion run must be started (new version, or a retry of a failed one). */
   startRun: boolean;
 }
@@ -98,9 +112,11 @@ export class MetadataStore {
   }
 
   /**
-   * Allocates the version for an upload in one transaction: identical bytes map to the version that
-   * already holds them, changed bytes get latest + 1. The row lock on the document serialises
-   * concurrent uploads of the same document.
+   * Allocates the version for an upload in one transaction. Bytes identical to the latest version
+   * map to it (a no-op, or a retry if it failed); anything else, the bytes of an older version
+   * included, becomes latest + 1, so what was uploaded last is what becomes searchable. A deleted
+   * document comes back with newer versions: numbers are never reused. The row lock on the
+   * document serialises concurrent uploads of the same document.
    */
   async registerUpload(upload: NewUpload): Promise<RegisteredUpload> {
     return this.db.transaction(async (tx) => {
@@ -110,33 +126,50 @@ export class MetadataStore {
          on conflict (tenant_id, document_id) do nothing`,
         [tenantId, documentId, upload.collection.name],
       );
-      const [doc] = await tx.query<{ collection: string; latest_version: number }>(
-        'select collection, latest_version from documents where tenant_id = $1 and document_id = $2 for update',
+      const [doc] = await tx.query<{ collection: string; latest_version: number; deleted_at: unknown; deleted_through: number | null }>(
+        'select collection, latest_version, deleted_at, deleted_through from documents where tenant_id = $1 and document_id = $2 for update',
         [tenantId, documentId],
       );
       if (!doc) throw new Error('document row missing after insert');
-      if (doc.collection !== upload.collection.name) {
+      if (doc.deleted_at !== null) {
+        await tx.query(
+          `update documents set deleted_at = null, deletion_workflow_id = null, collection = $3, active_version = null, updated_at = now()
+           where tenant_id = $1 and document_id = $2`,
+          [tenantId, documentId, upload.collection.name],
+        );
+      } else if (doc.collection !== upload.collection.name) {
         throw new PlatformError('document_in_other_collection', `document ${documentId} belongs to collection ${doc.collection}`, 409);
       }
-      const [existing] = await tx.query<{ version: number; stage: IngestStage; workflow_id: string }>(
-        'select version, stage, workflow_id from document_versions where tenant_id = $1 and document_id = $2 and sha256 = $3',
-        [tenantId, documentId, upload.sha256],
+      const deletedThrough = doc.deleted_through ?? 0;
+      const [latest] = await tx.query<{ version: number; sha256: string; stage: IngestStage; workflow_id: string }>(
+        'select version, sha256, stage, workflow_id from document_versions where tenant_id = $1 and document_id = $2 and version = $3 and version > $4',
+        [tenantId, documentId, doc.latest_version, deletedThrough],
       );
-      if (existing) {
-        const retry = existing.stage === 'failed';
-        if (retry) await this.updateVersion(tx, { tenantId, documentId, version: existing.version }, { stage: 'queued', error_code: null, error_message: null });
+      if (latest && latest.sha256 === upload.sha256) {
+        const retry = latest.stage === 'failed';
+        if (retry) await this.updateVersion(tx, { tenantId, documentId, version: latest.version }, { stage: 'queued', error_code: null, error_message: null });
         // A version still queued may never have reached the orchestrator: starting again is idempotent.
-        const startRun = retry || existing.stage === 'queued';
-        return { version: existing.version, workflowId: existing.workflow_id, stage: retry ? 'queued' : existing.stage, duplicate: true, startRun };
+        const startRun = retry || latest.stage === 'queued';
+        return { version: latest.version, workflowId: latest.workflow_id, stage: retry ? 'queued' : latest.stage, duplicate: true, retry, startRun };
       }
       const version = doc.latest_version + 1;
+      const workflowId = upload.workflowIdFor(version);
       await tx.query(
         `insert into document_versions (tenant_id, document_id, version, sha256, size_bytes, media_type, filename, title, metadata, stage, workflow_id)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10)`,
-        [tenantId, documentId, version, upload.sha256, upload.sizeBytes, upload.mediaType, upload.filename, upload.title, JSON.stringify(upload.metadata), upload.workflowId],
+        [tenantId, documentId, version, upload.sha256, upload.sizeBytes, upload.mediaType, upload.filename, upload.title, JSON.stringify(upload.metadata), workflowId],
       );
       await tx.query('update documents set latest_version = $3, updated_at = now() where tenant_id = $1 and document_id = $2', [tenantId, documentId, version]);
-      return { version, workflowId: upload.workflowId, stage: 'queued', duplicate: false, startRun: true };
+      const keys = Object.keys(upload.metadata);
+      if (keys.length > 0) {
+        await tx.query(
+          `update collections set metadata_keys = (select coalesce(jsonb_agg(distinct k order by k), '[]') from
+             (select jsonb_array_elements_text(metadata_keys) k union select jsonb_array_elements_text($3::jsonb)) keys)
+           where tenant_id = $1 and name = $2`,
+          [tenantId, upload.collection.name, JSON.stringify(keys)],
+        );
+      }
+      return { version, workflowId, stage: 'queued', duplicate: false, retry: false, startRun: true };
     });
   }
 
@@ -164,12 +197,13 @@ export class MetadataStore {
   async activateVersion(ref: VersionRef): Promise<Activation | null> {
     return this.db.transaction(async (tx) => {
       await tx.query('select 1 from collections where tenant_id = $1 and name = $2 for update', [ref.tenantId, ref.collection]);
-      const [doc] = await tx.query<{ active_version: number | null }>(
-        'select active_version from documents where tenant_id = $1 and document_id = $2 for update',
+      const [doc] = await tx.query<{ active_version: number | null; deleted_through: number | null }>(
+        'select active_version, deleted_through from documents where tenant_id = $1 and document_id = $2 for update',
         [ref.tenantId, ref.documentId],
       );
       const [version] = await tx.query('select 1 from document_versions where tenant_id = $1 and document_id = $2 and version = $3', [ref.tenantId, ref.documentId, ref.version]);
-      if (!doc || !version) return null;
+      // A version a deletion covers never becomes active again, even if its document came back.
+      if (!doc || !version || ref.version <= (doc.deleted_through ?? 0)) return null;
       const superseded = doc.active_version !== null && doc.active_version > ref.version;
       if (!superseded) {
         const missing = await tx.query<{ generation: number }>(
@@ -197,7 +231,7 @@ export class MetadataStore {
   }
 
   async getDocument(tenantId: string, documentId: string): Promise<DocumentRecord | null> {
-    const [doc] = await this.db.query<Record<string, unknown>>('select * from documents where tenant_id = $1 and document_id = $2', [tenantId, documentId]);
+    const [doc] = await this.db.query<Record<string, unknown>>('select * from documents where tenant_id = $1 and document_id = $2 and deleted_at is null', [tenantId, documentId]);
     if (!doc) return null;
     const versions = await this.db.query<Record<string, unknown>>(
       'select * from document_versions where tenant_id = $1 and document_id = $2 order by version desc',
@@ -210,7 +244,7 @@ export class MetadataStore {
   async activeVersions(tenantId: string, documentIds: string[]): Promise<Map<string, number>> {
     if (documentIds.length === 0) return new Map();
     const rows = await this.db.query<{ document_id: string; active_version: number }>(
-      'select document_id, active_version from documents where tenant_id = $1 and document_id = any($2::text[]) and active_version is not null',
+      'select document_id, active_version from documents where tenant_id = $1 and document_id = any($2::text[]) and active_version is not null and deleted_at is null',
       [tenantId, documentIds],
     );
     return new Map(rows.map((row) => [row.document_id, row.active_version]));
@@ -219,7 +253,7 @@ export class MetadataStore {
   /** Keyset-paginated by document id, newest version of each included. */
   async listDocuments(tenantId: string, collection: string, options: { limit: number; after?: string }): Promise<DocumentRecord[]> {
     const docs = await this.db.query<Record<string, unknown>>(
-      `select * from documents where tenant_id = $1 and collection = $2 and document_id > $3 order by document_id limit $4`,
+      `select * from documents where tenant_id = $1 and collection = $2 and document_id > $3 and deleted_at is null order by document_id limit $4`,
       [tenantId, collection, options.after ?? '', options.limit],
     );
     if (docs.length === 0) return [];
@@ -230,13 +264,62 @@ export class MetadataStore {
     return docs.map((doc) => toDocument(doc, versions.filter((v) => v.document_id === doc.document_id).map(toVersion)));
   }
 
-  /** Removes the document and its versions; returns what was removed so the caller can clean up. */
-  async deleteDocument(tenantId: string, documentId: string): Promise<DocumentRecord | null> {
-    const doc = await this.getDocument(tenantId, documentId);
-    if (!doc) return null;
-    // Versions go with it (on delete cascade), in the same statement.
-    await this.db.query('delete from documents where tenant_id = $1 and document_id = $2', [tenantId, documentId]);
-    return doc;
+  /**
+   * Marks a document's versions up to `throughVersion` deleted: queries and readers stop seeing
+   * the document at once, none of those versions can activate again, and they are the deletion's
+   * to remove. Idempotent, and never more than that: a document uploaded again since (a newer
+   * version) stays as it is. Null if there is no such document.
+   */
+  async tombstoneDocument(tenantId: string, documentId: string, workflowId: string, throughVersion: number): Promise<Tombstone | null> {
+    return this.db.transaction(async (tx) => {
+      const [doc] = await tx.query<{ collection: string; latest_version: number; deleted_through: number | null; deletion_workflow_id: string | null }>(
+        'select collection, latest_version, deleted_through, deletion_workflow_id from documents where tenant_id = $1 and document_id = $2 for update',
+        [tenantId, documentId],
+      );
+      if (!doc) return null;
+      let owner = doc.deletion_workflow_id ?? workflowId;
+      if ((doc.deleted_through ?? 0) < throughVersion) {
+        // Newer versions than the deletion saw (uploaded meanwhile) keep the document alive.
+        const whole = doc.latest_version <= throughVersion;
+        await tx.query(
+          `update documents set deleted_through = $3, deletion_workflow_id = $4, updated_at = now(),
+             deleted_at = case when $5 then now() else deleted_at end,
+             active_version = case when active_version <= $3 then null else active_version end
+           where tenant_id = $1 and document_id = $2`,
+          [tenantId, documentId, throughVersion, workflowId, whole],
+        );
+        owner = workflowId;
+      }
+      const versions = await tx.query<Record<string, unknown>>(
+        'select * from document_versions where tenant_id = $1 and document_id = $2 and version <= $3 order by version desc',
+        [tenantId, documentId, throughVersion],
+      );
+      return { tenantId, documentId, collection: doc.collection, throughVersion, workflowId: owner, versions: versions.map(toVersion) };
+    });
+  }
+
+  /** The deletion a document is under, if it is deleted (and has not come back since). */
+  async tombstone(tenantId: string, documentId: string): Promise<Pick<Tombstone, 'collection' | 'throughVersion' | 'workflowId'> | null> {
+    const [row] = await this.db.query<{ collection: string; deleted_through: number; deletion_workflow_id: string }>(
+      'select collection, deleted_through, deletion_workflow_id from documents where tenant_id = $1 and document_id = $2 and deleted_at is not null',
+      [tenantId, documentId],
+    );
+    return row ? { collection: row.collection, throughVersion: row.deleted_through, workflowId: row.deletion_workflow_id } : null;
+  }
+
+  /**
+   * The last step of a deletion: the versions it covers and what generations recorded of them
+   * go; returns their blobs' hashes so the caller can remove those no one else references.
+   */
+  async purgeVersions(tenantId: string, documentId: string, throughVersion: number): Promise<string[]> {
+    return this.db.transaction(async (tx) => {
+      const removed = await tx.query<{ sha256: string }>(
+        'delete from document_versions where tenant_id = $1 and document_id = $2 and version <= $3 returning sha256',
+        [tenantId, documentId, throughVersion],
+      );
+      await tx.query('delete from generation_documents where tenant_id = $1 and document_id = $2 and version <= $3', [tenantId, documentId, throughVersion]);
+      return [...new Set(removed.map((r) => r.sha256))];
+    });
   }
 
   /** Whether any version of any document still references these bytes (blobs are shared by hash). */

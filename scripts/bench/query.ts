@@ -56,7 +56,7 @@ export async function benchQuery(args: string[]): Promise<void> {
           filename: file,
           title: file,
           metadata: { copy },
-          workflowId: `bench/${documentId}`,
+          workflowIdFor: (version) => `bench/${documentId}/v${version}`,
         });
         const ref = { tenantId: TENANT, collection: COLLECTION, documentId, version: upload.version };
         const batch: IndexPoint[] = chunks.map((chunk, i) => ({

@@ -49,7 +49,7 @@ export async function seedCollection(platform: Platform, tenantId: string, name:
       filename: document.documentId,
       title: document.title,
       metadata: document.metadata ?? {},
-      workflowId: `seed/${tenantId}/${document.documentId}/v${sha256.slice(0, 8)}`,
+      workflowIdFor: (version) => `seed/${tenantId}/${document.documentId}/v${version}`,
     });
     const ref = { tenantId, collection: name, documentId: document.documentId, version: upload.version };
     const parsed = await parseDocument(document.bytes, document.mediaType);

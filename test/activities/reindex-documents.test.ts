@@ -48,7 +48,7 @@ describe('reindexDocuments: points an interrupted attempt left behind', () => {
     const bytes = new TextEncoder().encode(text);
     const { sha256 } = await platform.blobs.putRaw(bytes);
     const { version } = await platform.metadata.registerUpload({
-      tenantId: TENANT, collection, documentId, sha256, sizeBytes: bytes.length, mediaType: 'text/markdown', filename: documentId, title: null, metadata: {}, workflowId: `test/${documentId}/${sha256}`,
+      tenantId: TENANT, collection, documentId, sha256, sizeBytes: bytes.length, mediaType: 'text/markdown', filename: documentId, title: null, metadata: {}, workflowIdFor: (v) => `test/${documentId}/v${v}`,
     });
     for (const generation of [1, target.generation]) await platform.generations.recordIndexed({ tenantId: TENANT, collection: 'docs', generation, documentId, version, chunkCount: 1 });
     assert.equal((await platform.metadata.activateVersion({ tenantId: TENANT, collection: 'docs', documentId, version }))?.activeVersion, version);
@@ -73,7 +73,7 @@ describe('reindexDocuments: points an interrupted attempt left behind', () => {
     // The attempt was writing this document when it was deleted.
     const hooksText = `# Hooks\n\n${'Hooks run at points of the request lifecycle. '.repeat(30)}`;
     await writePartially('hooks.md', await uploadVersion('hooks.md', hooksText), hooksText, 2);
-    await platform.metadata.deleteDocument(TENANT, 'hooks.md');
+    await platform.metadata.tombstoneDocument(TENANT, 'hooks.md', 'delete/test/hooks.md', 1);
     assert.equal(await platform.index.count(target.indexName, { tenantId: TENANT, documentId: 'routes.md', version: replaced }), 3, 'the leftover is there before the retry');
 
     const activities = createReindexActivities({

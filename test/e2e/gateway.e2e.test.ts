@@ -40,6 +40,7 @@ describe('gateway: tenants, keys, isolation, limits, audit', () => {
     // [method, route as in the OpenAPI document, concrete path, body, status, code]; reads before writes.
     const cases: [string, string, string, unknown, number, string][] = [
       ['GET', '/v1/documents/{documentId}', `/v1/documents/${SECRET.documentId}`, undefined, 404, 'document_not_found'],
+      ['GET', '/v1/documents/{documentId}/deletion', `/v1/documents/${SECRET.documentId}/deletion`, undefined, 404, 'deletion_not_found'],
       ['GET', '/v1/collections/{collection}/documents', '/v1/collections/plans/documents', undefined, 404, 'collection_not_found'],
       ['GET', '/v1/collections/{collection}', '/v1/collections/plans', undefined, 404, 'collection_not_found'],
       ['GET', '/v1/collections/{collection}/reindex', '/v1/collections/plans/reindex', undefined, 404, 'collection_not_found'],

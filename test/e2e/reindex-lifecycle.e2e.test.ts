@@ -81,7 +81,7 @@ describe('re-index lifecycle: uploads, deletes and a killed worker during the ru
     assert.equal(added.status, 202);
     assert.equal(replaced.status, 202);
     assert.equal(replaced.body.version, 2);
-    assert.equal((await api.delete(`/v1/documents/${DELETED}`)).status, 200);
+    assert.equal((await api.delete(`/v1/documents/${DELETED}`)).status, 202);
 
     // Killed early, while the uploads' own ingestion runs may still be in flight too: they must survive it as well.
     const midway = await progress((run) => run.documentsDone >= 6, 'a few more batches');

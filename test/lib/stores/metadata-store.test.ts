@@ -19,7 +19,7 @@ describe(`MetadataStore (${name})`, { skip }, () => {
   let generations: GenerationStore;
   let collection: CollectionRecord;
   const upload = (documentId: string, sha256: string): NewUpload => ({
-    tenantId: 't1', collection, documentId, sha256, sizeBytes: 10, mediaType: 'text/plain', filename: 'a.txt', title: null, metadata: { k: 'v' }, workflowId: `ingest/t1/${documentId}/${sha256}`,
+    tenantId: 't1', collection, documentId, sha256, sizeBytes: 10, mediaType: 'text/plain', filename: 'a.txt', title: null, metadata: { k: 'v' }, workflowIdFor: (version) => `ingest/t1/${documentId}/v${version}`,
   });
 
   before(async () => {
@@ -45,6 +45,40 @@ describe(`MetadataStore (${name})`, { skip }, () => {
     assert.deepEqual([inFlight.version, inFlight.startRun], [1, false]);
     const second = await store.registerUpload(upload('d1', 'bbb'));
     assert.equal(second.version, 2);
+    assert.equal(second.workflowId, 'ingest/t1/d1/v2', 'the run is named by its version');
+  });
+
+  it('makes the bytes of an older version a new version: what was uploaded last is what serves', async () => {
+    const a = await store.registerUpload(upload('aba', 'AAA'));
+    const b = await store.registerUpload(upload('aba', 'BBB'));
+    const again = await store.registerUpload(upload('aba', 'AAA'));
+    assert.deepEqual([a.version, b.version, again.version, again.duplicate], [1, 2, 3, false]);
+  });
+
+  it('tombstones a deleted document: gone for readers, its versions never reused or activated again', async () => {
+    const ref = (version: number) => ({ tenantId: 't1', collection: 'docs', documentId: 'gone', version });
+    await store.registerUpload(upload('gone', 'G1'));
+    await generations.recordIndexed({ ...ref(1), generation: 1, chunkCount: 2 });
+    assert.equal((await store.activateVersion(ref(1)))?.activeVersion, 1);
+    await store.registerUpload(upload('gone', 'G2'));
+    const tombstone = await store.tombstoneDocument('t1', 'gone', 'delete/t1/gone/v2', 2);
+    assert.deepEqual([tombstone?.throughVersion, tombstone?.workflowId, tombstone?.versions.map((v) => v.version)], [2, 'delete/t1/gone/v2', [2, 1]]);
+    assert.equal((await store.tombstoneDocument('t1', 'gone', 'delete/t1/gone/v9', 2))?.workflowId, 'delete/t1/gone/v2', 'idempotent: the first deletion stands');
+    assert.equal(await store.getDocument('t1', 'gone'), null);
+    assert.equal((await store.activeVersions('t1', ['gone'])).size, 0);
+    assert.equal(await generations.recordIndexed({ ...ref(2), generation: 1, chunkCount: 2 }), false, 'a version the deletion covers cannot be recorded');
+    assert.equal(await store.activateVersion(ref(2)), null, '… nor activated');
+
+    // Uploaded again with the very same bytes before the deletion finished: a newer version.
+    const back = await store.registerUpload(upload('gone', 'G2'));
+    assert.deepEqual([back.version, back.duplicate, back.workflowId], [3, false, 'ingest/t1/gone/v3']);
+    await store.tombstoneDocument('t1', 'gone', 'delete/t1/gone/v2', 2);
+    assert.ok(await store.getDocument('t1', 'gone'), 'the deletion run repeating its first step does not delete the document that came back');
+    assert.equal(await store.activateVersion(ref(2)), null, 'the deleted versions stay deleted after the document came back');
+    assert.deepEqual((await store.purgeVersions('t1', 'gone', 2)).sort(), ['G1', 'G2']);
+    assert.deepEqual((await store.getDocument('t1', 'gone'))?.versions.map((v) => v.version), [3], 'the new version survives the purge of the old ones');
+    assert.equal(await store.isBlobReferenced('G2'), true, 'its bytes are still referenced by the new version');
+    assert.equal(await store.isBlobReferenced('G1'), false);
   });
 
   it('allocates distinct versions to concurrent uploads of one document', async () => {
@@ -121,11 +155,13 @@ describe(`MetadataStore (${name})`, { skip }, () => {
 
   it('scopes by tenant, lists by id with a cursor, and deletes with all versions', async () => {
     assert.equal(await store.getDocument('t2', 'd1'), null);
-    const page1 = await store.listDocuments('t1', 'docs', { limit: 2 });
-    const page2 = await store.listDocuments('t1', 'docs', { limit: 2, after: page1[1]!.documentId });
-    assert.deepEqual([...page1, ...page2].map((d) => d.documentId), ['d1', 'd2', 'd3']);
-    const removed = await store.deleteDocument('t1', 'd2');
+    const page1 = await store.listDocuments('t1', 'docs', { limit: 3 });
+    const page2 = await store.listDocuments('t1', 'docs', { limit: 3, after: page1[2]!.documentId });
+    assert.deepEqual([...page1, ...page2].map((d) => d.documentId), ['aba', 'd1', 'd2', 'd3', 'gone']);
+    const removed = await store.tombstoneDocument('t1', 'd2', 'delete/t1/d2/v4', 4);
     assert.equal(removed?.versions.length, 4);
+    assert.ok(!(await store.listDocuments('t1', 'docs', { limit: 10 })).some((d) => d.documentId === 'd2'), 'a deleted document is not listed');
+    await store.purgeVersions('t1', 'd2', 4);
     assert.equal(await generations.heldChunks({ tenantId: 't1', collection: 'docs', generation: 4, documentId: 'd2', version: 4 }), null, 'a deleted document leaves every generation');
     assert.equal(await generations.recordIndexed({ tenantId: 't1', collection: 'docs', generation: 4, documentId: 'd2', version: 4, chunkCount: 1 }), false, 'and cannot be recorded again');
     assert.equal(await store.getDocument('t1', 'd2'), null);
