@@ -7,16 +7,34 @@ import { DocumentRejected, type ParsedDocument } from '../lib/ingest/parse';
 import type { IndexTarget, MediaType } from '../lib/ingest/types';
 import type { Embedder } from '../lib/models/embedder';
 import { ProviderError } from '../lib/models/provider-error';
-import type { ChunkPayload, IndexPoint } from '../lib/stores/vector-index';
+import type { ChunkPayload, IndexPoint, PointFilter, VectorIndex } from '../lib/stores/vector-index';
 import { encodeDocument } from '../lib/text/sparse';
 
 /** Steps of turning a parsed document into index points, shared by ingestion and re-indexing. */
 
-/** Fixed namespace for point ids: uuid v5 of (index, document, version, chunk) is stable across retries. */
+/** Fixed namespace for point ids: uuid v5 of where the chunk belongs is stable across retries. */
 const POINT_NAMESPACE = '6f1f3c1e-7a55-4d0e-9a53-3a4c3e0b2f11';
 
-export function pointId(indexName: string, documentId: string, version: number, chunkIndex: number): string {
-  return uuidV5(`${indexName}/${documentId}/${version}/${chunkIndex}`, POINT_NAMESPACE);
+/**
+ * In a shared space: tenant, collection, generation, document, version, chunk (document ids are
+ * unique per tenant, not across tenants). In a legacy index of its own: index, document, version, chunk.
+ */
+export function pointId(target: IndexTarget, source: Pick<PointSource, 'tenantId' | 'collection' | 'documentId' | 'version'>, chunkIndex: number): string {
+  const where = target.shared
+    ? `${source.tenantId}/${source.collection}/g${target.generation}/${source.documentId}/${source.version}/${chunkIndex}`
+    : `${target.indexName}/${source.documentId}/${source.version}/${chunkIndex}`;
+  return uuidV5(where, POINT_NAMESPACE);
+}
+
+/** Removes a generation's points: a filtered delete in a shared space, the whole index of a legacy one. */
+export async function dropGeneration(index: VectorIndex, target: IndexTarget, scope: { tenantId: string; collection: string }): Promise<void> {
+  if (target.shared) await index.deletePoints(target.indexName, { ...scope, generation: target.generation });
+  else await index.dropSpace(target.indexName);
+}
+
+/** The filter that names a target generation's points: shared spaces hold every generation of the model. */
+export function inTarget(target: IndexTarget, filter: PointFilter): PointFilter {
+  return target.shared ? { ...filter, generation: target.generation } : filter;
 }
 
 /** Chunks with the target generation's settings, counting tokens as its model does, in a worker thread. */
@@ -65,6 +83,7 @@ export function toPoint(target: IndexTarget, source: PointSource, chunk: Chunk, 
     version: source.version,
     chunk_index: chunk.index,
     text: chunk.text,
+    ...(target.shared && { generation: target.generation }),
     title: source.title,
     page_start: chunk.pageStart,
     page_end: chunk.pageEnd,
@@ -72,7 +91,7 @@ export function toPoint(target: IndexTarget, source: PointSource, chunk: Chunk, 
     metadata: source.metadata,
     kind: chunk.kind,
   };
-  return { id: pointId(target.indexName, source.documentId, source.version, chunk.index), dense, sparse: encodeDocument(chunk.text), payload };
+  return { id: pointId(target, source, chunk.index), dense, sparse: encodeDocument(chunk.text), payload };
 }
 
 /** Translates our classified errors into the failures Temporal's retry policy acts on. */

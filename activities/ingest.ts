@@ -10,7 +10,7 @@ import { workPrefix, type BlobStore } from '../lib/stores/blob-store';
 import { targetOf, type GenerationStore } from '../lib/stores/generation-store';
 import type { MetadataStore } from '../lib/stores/metadata-store';
 import type { IndexPoint, VectorIndex } from '../lib/stores/vector-index';
-import { chunkText, embedChecked, parseText, toPoint } from './indexing';
+import { chunkText, embedChecked, inTarget, parseText, toPoint } from './indexing';
 
 export interface IngestDependencies {
   metadata: MetadataStore;
@@ -119,7 +119,7 @@ export function createIngestActivities(deps: IngestDependencies) {
       // A re-index cancelled since this run was routed has dropped its index: do not bring it back.
       const generation = await generations.get(input.tenantId, input.collection, target.generation);
       if (generation && !['building', 'live', 'retained'].includes(generation.state)) return { points: 0 };
-      await index.ensureIndex(target.indexName, { dimensions: embedder.dimensions });
+      await index.ensureSpace(target.indexName, { dimensions: embedder.dimensions });
       const cursor = (activityInfo().heartbeatDetails as { nextChunk?: number } | undefined)?.nextChunk ?? 0;
       const vectorsOf = await vectorReader(blobs, prefix, deps.embedBatchSize, embedder.dimensions);
       const source = { ...input, title: version.title ?? version.filename, metadata: version.metadata };
@@ -130,7 +130,7 @@ export function createIngestActivities(deps: IngestDependencies) {
         await index.upsert(target.indexName, points);
         heartbeat({ nextChunk: start + batch.length });
       }
-      const points = await index.count(target.indexName, { tenantId: input.tenantId, documentId: input.documentId, version: input.version });
+      const points = await index.count(target.indexName, inTarget(target, { tenantId: input.tenantId, collection: input.collection, documentId: input.documentId, version: input.version }));
       if (points !== chunks.length) {
         throw ApplicationFailure.retryable(`index holds ${points} points for ${chunks.length} chunks`, 'index_count_mismatch');
       }
@@ -154,8 +154,8 @@ export function createIngestActivities(deps: IngestDependencies) {
       }
       const docFilter = { tenantId: input.tenantId, collection: input.collection, documentId: input.documentId };
       for (const target of await generations.keptGenerations(input.tenantId, input.collection)) {
-        await index.deletePoints(target.indexName, { ...docFilter, versionBelow: activation.activeVersion as number });
-        if (activation.superseded) await index.deletePoints(target.indexName, { ...docFilter, version: input.version });
+        await index.deletePoints(target.indexName, inTarget(target, { ...docFilter, versionBelow: activation.activeVersion as number }));
+        if (activation.superseded) await index.deletePoints(target.indexName, inTarget(target, { ...docFilter, version: input.version }));
       }
       await blobs.remove(workPrefix(input));
       return { activeVersion: activation.activeVersion, superseded: activation.superseded, missing: [] };
@@ -169,8 +169,8 @@ export function createIngestActivities(deps: IngestDependencies) {
     /** After a deletion or cancellation: this version's points, wherever they went, and its scratch files go. */
     async discardVersion(input: IngestDocumentInput): Promise<void> {
       const kept = await generations.keptGenerations(input.tenantId, input.collection);
-      const indexNames = new Set([...(input.targets ?? []).map((t) => t.indexName), ...kept.map((t) => t.indexName)]);
-      for (const name of indexNames) await index.deletePoints(name, { tenantId: input.tenantId, documentId: input.documentId, version: input.version });
+      const version = { tenantId: input.tenantId, collection: input.collection, documentId: input.documentId, version: input.version };
+      for (const target of [...(input.targets ?? []), ...kept]) await index.deletePoints(target.indexName, inTarget(target, version));
       await blobs.remove(workPrefix(input));
     },
   };

@@ -1,6 +1,7 @@
 import { activityInfo, ApplicationFailure, heartbeat, log } from '@temporalio/activity';
 import { recallAt } from '../lib/eval/retrieval-metrics';
 import type { CpuPool } from '../lib/ingest/cpu-pool';
+import type { IndexTarget } from '../lib/ingest/types';
 import type { EmbedderRegistry } from '../lib/models/embedder-registry';
 import { searchGeneration } from '../lib/query/hybrid-search';
 import { compareRecall, decideGate } from '../lib/reindex/gate';
@@ -8,11 +9,10 @@ import type { GateReport, ReindexBatchInput, ReindexBatchResult, ReindexInput, R
 import type { BlobStore } from '../lib/stores/blob-store';
 import type { EvalSetStore } from '../lib/stores/eval-set-store';
 import { targetOf, type GenerationStore } from '../lib/stores/generation-store';
-import { aliasNameOf } from '../lib/stores/index-name';
 import type { MetadataStore } from '../lib/stores/metadata-store';
 import type { ReindexRunStore, RunProgressUpdate } from '../lib/stores/reindex-run-store';
 import type { VectorIndex } from '../lib/stores/vector-index';
-import { chunkText, embedChecked, parseText, toPoint } from './indexing';
+import { chunkText, dropGeneration, embedChecked, inTarget, parseText, toPoint } from './indexing';
 
 export interface ReindexDependencies {
   metadata: MetadataStore;
@@ -43,14 +43,14 @@ export function createReindexActivities(deps: ReindexDependencies) {
     if (!doc) {
       // Deleted: an earlier attempt, cut short (a killed worker, a count that a concurrent delete
       // made wrong), may have written points that no record names; they must not outlive it.
-      await index.deletePoints(target.indexName, { tenantId, documentId });
+      await index.deletePoints(target.indexName, inTarget(target, { tenantId, collection, documentId }));
       return { outcome: 'gone', chunks: 0 };
     }
     const version = doc.versions.find((v) => v.version === doc.activeVersion);
     if (!version) return { outcome: 'gone', chunks: 0 };
     // Likewise points of a version replaced while an earlier attempt wrote it: the activation of
     // the newer one may have removed them before that attempt finished writing.
-    if (doc.versions.some((v) => v.version < version.version)) await index.deletePoints(target.indexName, { tenantId, documentId, versionBelow: version.version });
+    if (doc.versions.some((v) => v.version < version.version)) await index.deletePoints(target.indexName, inTarget(target, { tenantId, collection, documentId, versionBelow: version.version }));
     const ref = { tenantId, collection, generation: target.generation, documentId, version: version.version };
     const held = await generations.heldChunks(ref);
     if (held !== null) return { outcome: 'already_indexed', chunks: held };
@@ -74,24 +74,24 @@ export function createReindexActivities(deps: ReindexDependencies) {
       await index.upsert(target.indexName, slice.map((chunk, i) => toPoint(target, source, chunk, vectors[i] as number[])));
       keepAlive();
     }
-    const points = await index.count(target.indexName, { tenantId, documentId, version: version.version });
+    const points = await index.count(target.indexName, inTarget(target, { tenantId, collection, documentId, version: version.version }));
     if (points !== chunks.length) throw ApplicationFailure.retryable(`index holds ${points} points for ${chunks.length} chunks of ${documentId}`, 'index_count_mismatch');
     if (!(await generations.recordIndexed({ ...ref, chunkCount: chunks.length }))) {
       // Deleted while we worked: its points must not outlive it.
-      await index.deletePoints(target.indexName, { tenantId, documentId });
+      await index.deletePoints(target.indexName, inTarget(target, { tenantId, collection, documentId }));
       return { outcome: 'gone', chunks: 0 };
     }
     return { outcome: 'indexed', chunks: chunks.length };
   }
 
   /** Recall@k of one generation over the labeled questions, per question, at the document level. */
-  async function recallOf(input: ReindexInput, indexName: string, embeddingModel: string, questions: Awaited<ReturnType<EvalSetStore['get']>>): Promise<number[]> {
-    const embedder = await embedders.get(embeddingModel);
+  async function recallOf(input: ReindexInput, target: IndexTarget, questions: Awaited<ReturnType<EvalSetStore['get']>>): Promise<number[]> {
+    const embedder = await embedders.get(target.embeddingModel);
     const recalls: number[] = [];
     for (const labeled of questions) {
       const { chunks } = await searchGeneration(
         { index, metadata },
-        { indexName, embedder, tenantId: input.tenantId, collection: input.collection, question: labeled.question, topK: input.gate.k },
+        { target, embedder, tenantId: input.tenantId, collection: input.collection, question: labeled.question, topK: input.gate.k },
       );
       recalls.push(recallAt(input.gate.k, [...new Set(chunks.map((c) => c.documentId))], new Set(labeled.relevantDocumentIds)));
       heartbeat();
@@ -103,7 +103,7 @@ export function createReindexActivities(deps: ReindexDependencies) {
     /** Creates the target generation's index; from here on uploads reach it too. */
     async prepareTarget(input: ReindexInput): Promise<{ documentsTotal: number }> {
       const embedder = await embedders.get(input.target.embeddingModel);
-      await index.ensureIndex(input.target.indexName, { dimensions: embedder.dimensions });
+      await index.ensureSpace(input.target.indexName, { dimensions: embedder.dimensions });
       const documentsTotal = await generations.countActive(input.tenantId, input.collection);
       await runs.update(input.runId, { documentsTotal });
       return { documentsTotal };
@@ -148,7 +148,7 @@ export function createReindexActivities(deps: ReindexDependencies) {
     async sweepTarget(input: ReindexInput): Promise<{ missing: string[]; removedStale: number }> {
       const stale = await generations.staleIn(input.tenantId, input.collection, input.target.generation);
       for (const entry of stale) {
-        await index.deletePoints(input.target.indexName, { tenantId: input.tenantId, documentId: entry.documentId, version: entry.version });
+        await index.deletePoints(input.target.indexName, inTarget(input.target, { tenantId: input.tenantId, collection: input.collection, documentId: entry.documentId, version: entry.version }));
         await generations.forgetIndexed({ tenantId: input.tenantId, collection: input.collection, generation: input.target.generation, ...entry });
       }
       // Documents this run already failed on stay failed (the gate reports them); new uploads of
@@ -171,7 +171,7 @@ export function createReindexActivities(deps: ReindexDependencies) {
       const missing = (await generations.missingFrom(tenantId, collection, target.generation, 50)).map((m) => m.documentId);
       const wrongChunkCount: GateReport['documents']['wrongChunkCount'] = [];
       for (const entry of held) {
-        const found = await index.count(target.indexName, { tenantId, collection, documentId: entry.documentId, version: entry.version });
+        const found = await index.count(target.indexName, inTarget(target, { tenantId, collection, documentId: entry.documentId, version: entry.version }));
         if (found !== entry.chunkCount) wrongChunkCount.push({ documentId: entry.documentId, expected: entry.chunkCount, found });
         heartbeat();
       }
@@ -179,17 +179,17 @@ export function createReindexActivities(deps: ReindexDependencies) {
       const questions = await evalSets.get(tenantId, collection);
       const live = (await generations.list(tenantId, collection)).find((g) => g.state === 'live');
       if (input.kind === 'reindex' && questions.length > 0 && live) {
-        const liveRecall = await recallOf(input, targetOf(live).indexName, live.embeddingModel, questions);
-        const candidateRecall = await recallOf(input, target.indexName, target.embeddingModel, questions);
+        const liveRecall = await recallOf(input, targetOf(live), questions);
+        const candidateRecall = await recallOf(input, target, questions);
         recall = compareRecall(input.gate.k, liveRecall, candidateRecall, input.gate.recallMargin);
       }
       return decideGate({ expected, present: held.length, missing, wrongChunkCount, recall });
     },
 
     /**
-     * Makes the target live: the metadata first (one transaction, which refuses if an active
-     * version slipped past the catch-up), then the alias, in one atomic step of the index.
-     * Generations retained beyond the limit are dropped.
+     * Makes the target live: one transaction, which refuses if an active version slipped past the
+     * catch-up. Postgres is the only record of which generation serves: queries read it there.
+     * Generations retained beyond the limit are dropped, their points with them.
      */
     async swapTarget(input: ReindexInput): Promise<{ swapped: boolean; missing: number }> {
       const target = await generations.get(input.tenantId, input.collection, input.target.generation);
@@ -197,17 +197,15 @@ export function createReindexActivities(deps: ReindexDependencies) {
       if (target.state !== 'live') {
         const swap = await generations.swap(target, deps.retainGenerations);
         if (!swap.swapped) return { swapped: false, missing: swap.missing };
-        for (const dropped of swap.dropped) await index.dropIndex(targetOf(dropped).indexName);
+        for (const dropped of swap.dropped) await dropGeneration(index, targetOf(dropped), input);
       }
-      // Also the retry after a crash between the two steps.
-      await index.setAlias(aliasNameOf({ tenantId: input.tenantId, name: input.collection }), input.target.indexName);
       return { swapped: true, missing: 0 };
     },
 
     /** A run that will not swap: a new generation's index goes; a rollback's target is kept again. */
     async abandonTarget(input: ReindexInput, outcome: 'failed' | 'cancelled'): Promise<void> {
       await generations.abandonBuild({ tenantId: input.tenantId, collection: input.collection, generation: input.target.generation }, outcome, input.kind);
-      if (input.kind === 'reindex') await index.dropIndex(input.target.indexName);
+      if (input.kind === 'reindex') await dropGeneration(index, input.target, input);
     },
 
     async recordRun(runId: string, update: RunProgressUpdate): Promise<void> {

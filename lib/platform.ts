@@ -10,14 +10,13 @@ import { BlobStore } from './stores/blob-store';
 import { EmbeddedVectorIndex } from './stores/embedded-index';
 import { EvalSetStore } from './stores/eval-set-store';
 import { GenerationStore } from './stores/generation-store';
-import { aliasNameOf, indexNameOf } from './stores/index-name';
 import { ReindexRunStore } from './stores/reindex-run-store';
 import { MetadataStore } from './stores/metadata-store';
 import { migrate } from './stores/migrations';
 import { TenantStore } from './stores/tenant-store';
 import { QdrantVectorIndex } from './stores/qdrant-index';
 import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from './stores/sql';
-import type { VectorIndex } from './stores/vector-index';
+import type { FilterableType, VectorIndex } from './stores/vector-index';
 
 /** The stores and models a process works with, opened from configuration in one place. */
 export interface Platform {
@@ -68,18 +67,19 @@ export async function createEmbedderRegistry(config: Config): Promise<EmbedderRe
 }
 
 /**
- * Points each collection's alias at its live generation, creating the index if needed. The
- * metadata is the record; this repairs an alias left behind by a crash mid-swap, and gives
- * collections created before aliases existed their alias.
+ * Every space a generation lives in gets its payload indexes, and declared filterable keys theirs:
+ * a start completes what an interrupted one left undone (Qdrant also has its version checked).
  */
-async function alignAliases(db: SqlDatabase, index: VectorIndex): Promise<void> {
-  const collections = await db.query<{ tenant_id: string; name: string; generation: number; dimensions: number }>('select tenant_id, name, generation, dimensions from collections');
-  for (const row of collections) {
-    const collection = { tenantId: row.tenant_id, name: row.name, generation: row.generation };
-    if ((await index.resolveAlias(aliasNameOf(collection))) === indexNameOf(collection)) continue;
-    await index.ensureIndex(indexNameOf(collection), { dimensions: row.dimensions });
-    await index.setAlias(aliasNameOf(collection), indexNameOf(collection));
-  }
+async function prepareIndex(db: SqlDatabase, index: VectorIndex): Promise<void> {
+  const spaces = await db.query<{ index_name: string; dimensions: number }>(
+    `select distinct index_name, dimensions from collection_generations where index_name is not null and state in ('live', 'building', 'retained')`,
+  );
+  for (const space of spaces) await index.ensureSpace(space.index_name, { dimensions: space.dimensions });
+  const declared = await db.query<{ index_name: string; filterable_keys: Record<string, FilterableType> }>(
+    `select distinct g.index_name, c.filterable_keys from collections c join collection_generations g on g.tenant_id = c.tenant_id and g.collection = c.name
+     where c.filterable_keys is not null and g.index_name is not null and g.state in ('live', 'building', 'retained')`,
+  );
+  for (const row of declared) await index.ensureFilterable(row.index_name, row.filterable_keys);
 }
 
 export async function openPlatform(config: Config): Promise<Platform> {
@@ -90,7 +90,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       config.VECTOR_STORE === 'qdrant'
         ? new QdrantVectorIndex({ url: config.QDRANT_URL as string, apiKey: config.QDRANT_API_KEY })
         : await EmbeddedVectorIndex.open(db);
-    await alignAliases(db, index);
+    await prepareIndex(db, index);
     const embedders = await createEmbedderRegistry(config);
     const cpu = new CpuPool({ threads: config.INGEST_THREADS });
     return {

@@ -7,7 +7,6 @@ import { DocumentRejected, decodeUtf8 } from '../../lib/ingest/parse';
 import { deleteWorkflowId, ingestWorkflowId, TASK_QUEUES, type IngestDocumentInput } from '../../lib/ingest/types';
 import type { Platform } from '../../lib/platform';
 import { runSearchAttributes } from '../../lib/search-attributes';
-import { aliasNameOf, indexNameOf } from '../../lib/stores/index-name';
 import type { CollectionRecord, DocumentRecord } from '../../lib/stores/metadata-store';
 import type { deleteDocumentWorkflow, ingestDocumentWorkflow } from '../../workflows';
 
@@ -79,7 +78,6 @@ export class DocumentService {
         throw new PlatformError('embedding_model_unavailable', `collection ${collection.name} is indexed with ${target.embeddingModel}, which this deployment cannot run`, 409);
       }
     }
-    await this.ensureLiveAlias(collection);
     const { sha256 } = await blobs.putRaw(bytes);
     const documentId = request.documentId ?? derivedDocumentId(collection.name, sha256);
     const registered = await metadata.registerUpload({
@@ -170,14 +168,6 @@ export class DocumentService {
       throw orchestratorUnavailable(error, 'the deletion status cannot be read now; it goes on');
     }
     return { documentId, ...tombstone, status };
-  }
-
-  /** A new collection gets its first generation's index and the alias queries read through. */
-  private async ensureLiveAlias(collection: CollectionRecord): Promise<void> {
-    const { index } = this.platform;
-    if (await index.resolveAlias(aliasNameOf(collection))) return;
-    await index.ensureIndex(indexNameOf(collection), { dimensions: collection.dimensions });
-    await index.setAlias(aliasNameOf(collection), indexNameOf(collection));
   }
 
   private async startIngestion(workflowId: string, collection: CollectionRecord, input: IngestDocumentInput): Promise<void> {

@@ -22,10 +22,15 @@ export interface ChunkingSettings {
 /** One generation of a collection's index, with the settings its chunks are made with. */
 export interface IndexTarget {
   generation: number;
-  /** Physical vector index: `{tenant}__{collection}__g{generation}`. */
+  /** The vector index space its points go to (lib/stores/index-name.ts). */
   indexName: string;
   embeddingModel: string;
   chunking: ChunkingSettings;
+  /**
+   * The space is shared by every collection generation of the model, so points carry their
+   * generation and every filter names it. Unset: a legacy index of the generation's own.
+   */
+  shared?: boolean;
 }
 
 /** Small by design: the bytes travel through the blob store (claim-check), not the workflow history. */

@@ -3,13 +3,14 @@ import type { MetadataStore } from '../stores/metadata-store';
 import type { PointFilter, VectorIndex } from '../stores/vector-index';
 import { encodeQuery } from '../text/sparse';
 import type { RetrieveResult, RetrievedChunk } from './types';
+import type { IndexTarget } from '../ingest/types';
 
 /** Candidates fetched per wanted chunk: hits of superseded versions are dropped after search. */
 const OVERFETCH = 3;
 
 export interface GenerationSearch {
-  /** A physical index: the caller has resolved which generation to read. */
-  indexName: string;
+  /** The generation to read, as Postgres records it: where its points are, and whether to filter by it. */
+  target: IndexTarget;
   /** The model that generation was embedded with. */
   embedder: Embedder;
   tenantId: string;
@@ -28,10 +29,11 @@ export async function searchGeneration(stores: { index: VectorIndex; metadata: M
   const embedStarted = performance.now();
   const [dense] = await search.embedder.embed([search.question]);
   const searchStarted = performance.now();
-  const hits = await stores.index.search(search.indexName, {
+  const { target } = search;
+  const hits = await stores.index.search(target.indexName, {
     dense,
     sparse: encodeQuery(search.question),
-    filter: { tenantId: search.tenantId, collection: search.collection, metadata: search.filters },
+    filter: { tenantId: search.tenantId, collection: search.collection, ...(target.shared && { generation: target.generation }), metadata: search.filters },
     limit: search.topK * OVERFETCH,
   });
   const active = await stores.metadata.activeVersions(search.tenantId, [...new Set(hits.map((h) => h.payload.document_id))]);

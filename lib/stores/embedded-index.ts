@@ -19,40 +19,47 @@ interface StoredPoint {
   payload: ChunkPayload;
 }
 
-interface MemoryIndex {
-  dimensions: number;
+/** The points of one tenant's collection generation, with the BM25 statistics Qdrant keeps for that corpus. */
+interface Scope {
   points: Map<string, StoredPoint>;
-  /** Points holding each sparse term: the IDF statistics Qdrant keeps per collection. */
+  /** Points of the scope holding each sparse term. */
   termCounts: Map<number, number>;
 }
+
+interface Space {
+  dimensions: number;
+  scopes: Map<string, Scope>;
+  /** Which scope each point is in. */
+  scopeOf: Map<string, string>;
+}
+
+const scopeKey = (payload: Pick<ChunkPayload, 'tenant_id' | 'collection' | 'generation'>) => `${payload.tenant_id}\n${payload.collection}\n${payload.generation ?? ''}`;
 
 /**
  * The zero-setup vector index: exact search over an in-memory copy, persisted in the SQL database
  * (PGlite by default) so it survives restarts and kills. One process owns it, which the embedded
- * database's lock already guarantees. Semantics follow the Qdrant adapter: cosine dense scores,
- * BM25 with collection-wide IDF for sparse, RRF (k = RRF_K) to fuse.
+ * database's lock already guarantees. Semantics follow the Qdrant adapter: spaces shared by every
+ * tenant, cosine dense scores, BM25 with IDF over the searched collection generation only, RRF
+ * (k = RRF_K, ranks from 0) to fuse. Its tables are migrations (migrations/022): run them first.
  */
 export class EmbeddedVectorIndex implements VectorIndex {
   readonly kind = 'embedded' as const;
-  private readonly indexes = new Map<string, MemoryIndex>();
-  private readonly aliases = new Map<string, string>();
+  private readonly spacesByName = new Map<string, Space>();
 
   private constructor(private readonly db: SqlDatabase) {}
 
-  /** Its tables are migrations (migrations/022): run `migrate` first. */
   static async open(db: SqlDatabase): Promise<EmbeddedVectorIndex> {
     const index = new EmbeddedVectorIndex(db);
-    for (const row of await db.query<{ alias: string; index_name: string }>('select alias, index_name from vector_aliases')) index.aliases.set(row.alias, row.index_name);
     for (const row of await db.query<{ name: string; dimensions: number }>('select name, dimensions from vector_indexes')) {
-      index.indexes.set(row.name, { dimensions: row.dimensions, points: new Map(), termCounts: new Map() });
+      index.spacesByName.set(row.name, { dimensions: row.dimensions, scopes: new Map(), scopeOf: new Map() });
     }
     const rows = await db.query<{ index_name: string; id: string; dense: Uint8Array; sparse_indices: Uint8Array; sparse_values: Uint8Array; payload: ChunkPayload }>(
       'select index_name, id, dense, sparse_indices, sparse_values, payload from vector_points',
     );
     for (const row of rows) {
-      const memory = index.indexes.get(row.index_name);
-      if (!memory) continue;
-      index.put(memory, {
+      const space = index.spacesByName.get(row.index_name);
+      if (!space) continue;
+      index.put(space, {
         id: row.id,
         dense: new Float32Array(copyBytes(row.dense)),
         sparse: { indices: [...new Uint32Array(copyBytes(row.sparse_indices))], values: [...new Float32Array(copyBytes(row.sparse_values))] },
@@ -62,46 +69,32 @@ export class EmbeddedVectorIndex implements VectorIndex {
     return index;
   }
 
-  async ensureIndex(name: string, options: { dimensions: number }): Promise<void> {
-    const existing = this.indexes.get(name);
+  async ensureSpace(name: string, options: { dimensions: number }): Promise<void> {
+    const existing = this.spacesByName.get(name);
     if (existing) {
-      if (existing.dimensions !== options.dimensions) throw new Error(`index ${name} holds ${existing.dimensions}-dimensional vectors, not ${options.dimensions}`);
+      if (existing.dimensions !== options.dimensions) throw new Error(`space ${name} holds ${existing.dimensions}-dimensional vectors, not ${options.dimensions}`);
       return;
     }
     await this.db.query('insert into vector_indexes (name, dimensions) values ($1, $2) on conflict (name) do nothing', [name, options.dimensions]);
-    this.indexes.set(name, { dimensions: options.dimensions, points: new Map(), termCounts: new Map() });
+    this.spacesByName.set(name, { dimensions: options.dimensions, scopes: new Map(), scopeOf: new Map() });
   }
 
-  async dropIndex(name: string): Promise<void> {
+  /** Exact search filters without indexes: nothing to create. */
+  async ensureFilterable(): Promise<void> {}
+
+  async spaces(): Promise<string[]> {
+    return [...this.spacesByName.keys()].sort();
+  }
+
+  async dropSpace(name: string): Promise<void> {
     await this.db.query('delete from vector_indexes where name = $1', [name]);
-    this.indexes.delete(name);
-    // Like Qdrant: an index takes its aliases with it.
-    for (const [alias, target] of this.aliases) if (target === name) this.aliases.delete(alias);
-  }
-
-  async setAlias(alias: string, indexName: string): Promise<void> {
-    if (!this.indexes.has(indexName)) throw new Error(`index ${indexName} does not exist`);
-    if (this.indexes.has(alias)) throw new Error(`${alias} is an index, not an alias`);
-    await this.db.query(
-      'insert into vector_aliases (alias, index_name) values ($1, $2) on conflict (alias) do update set index_name = excluded.index_name',
-      [alias, indexName],
-    );
-    this.aliases.set(alias, indexName);
-  }
-
-  async resolveAlias(alias: string): Promise<string | null> {
-    return this.aliases.get(alias) ?? null;
-  }
-
-  async deleteAlias(alias: string): Promise<void> {
-    await this.db.query('delete from vector_aliases where alias = $1', [alias]);
-    this.aliases.delete(alias);
+    this.spacesByName.delete(name);
   }
 
   async upsert(name: string, points: IndexPoint[]): Promise<void> {
-    const memory = this.require(this.resolve(name));
+    const space = this.require(name);
     const stored = points.map((point) => {
-      if (point.dense.length !== memory.dimensions) throw new Error(`point ${point.id} has ${point.dense.length} dimensions, index ${name} expects ${memory.dimensions}`);
+      if (point.dense.length !== space.dimensions) throw new Error(`point ${point.id} has ${point.dense.length} dimensions, space ${name} expects ${space.dimensions}`);
       return { id: point.id, dense: normalize(point.dense), sparse: point.sparse, payload: point.payload };
     });
     // Persist first: memory only ever shows what is durable.
@@ -111,49 +104,53 @@ export class EmbeddedVectorIndex implements VectorIndex {
           `insert into vector_points (index_name, id, dense, sparse_indices, sparse_values, payload) values ($1, $2, $3, $4, $5, $6)
            on conflict (index_name, id) do update set dense = excluded.dense, sparse_indices = excluded.sparse_indices,
              sparse_values = excluded.sparse_values, payload = excluded.payload`,
-          [this.resolve(name), point.id, bytesOf(point.dense), bytesOf(Uint32Array.from(point.sparse.indices)), bytesOf(Float32Array.from(point.sparse.values)), JSON.stringify(point.payload)],
+          [name, point.id, bytesOf(point.dense), bytesOf(Uint32Array.from(point.sparse.indices)), bytesOf(Float32Array.from(point.sparse.values)), JSON.stringify(point.payload)],
         );
       }
     });
-    for (const point of stored) this.put(memory, point);
+    for (const point of stored) this.put(space, point);
   }
 
   async deletePoints(name: string, filter: PointFilter): Promise<void> {
-    const memory = this.indexes.get(this.resolve(name));
-    if (!memory) return;
-    const ids = [...memory.points.values()].filter((p) => matchesFilter(p.payload, filter)).map((p) => p.id);
+    const space = this.spacesByName.get(name);
+    if (!space) return;
+    const ids = this.matching(space, filter).map((p) => p.id);
     if (ids.length === 0) return;
-    await this.db.query('delete from vector_points where index_name = $1 and id = any($2::text[])', [this.resolve(name), ids]);
-    for (const id of ids) this.remove(memory, id);
+    await this.db.query('delete from vector_points where index_name = $1 and id = any($2::text[])', [name, ids]);
+    for (const id of ids) this.remove(space, id);
   }
 
   async count(name: string, filter: PointFilter): Promise<number> {
-    const memory = this.indexes.get(this.resolve(name));
-    if (!memory) return 0;
-    let n = 0;
-    for (const point of memory.points.values()) if (matchesFilter(point.payload, filter)) n++;
-    return n;
+    const space = this.spacesByName.get(name);
+    return space ? this.matching(space, filter).length : 0;
   }
 
   async search(name: string, request: SearchRequest): Promise<SearchHit[]> {
-    const memory = this.indexes.get(this.resolve(name));
-    if (!memory) return [];
-    const candidates = [...memory.points.values()].filter((p) => matchesFilter(p.payload, request.filter));
+    const space = this.spacesByName.get(name);
+    const scope = space?.scopes.get(scopeKey({ tenant_id: request.filter.tenantId, collection: request.filter.collection, generation: request.filter.generation }));
+    if (!scope) return [];
+    const candidates = [...scope.points.values()].filter((p) => matchesFilter(p.payload, request.filter));
     const prefetch = request.prefetchLimit ?? defaultPrefetchLimit(request.limit);
     const dense = request.dense ? this.denseRanking(candidates, request.dense, request.sparse ? prefetch : request.limit) : undefined;
-    const sparse = request.sparse ? this.sparseRanking(memory, candidates, request.sparse, request.dense ? prefetch : request.limit) : undefined;
+    const sparse = request.sparse ? this.sparseRanking(scope, candidates, request.sparse, request.dense ? prefetch : request.limit) : undefined;
     if (dense && sparse) return fuseWithRrf([dense, sparse], request.limit);
     return dense ?? sparse ?? [];
   }
 
   async close(): Promise<void> {
-    this.indexes.clear();
-    this.aliases.clear();
+    this.spacesByName.clear();
   }
 
-  /** An alias's index, or the name itself. */
-  private resolve(name: string): string {
-    return this.aliases.get(name) ?? name;
+  /** Points matching a filter, reading only the scopes it can match. */
+  private matching(space: Space, filter: PointFilter): StoredPoint[] {
+    const found: StoredPoint[] = [];
+    for (const [key, scope] of space.scopes) {
+      const [tenant, collection, generation] = key.split('\n');
+      if (tenant !== filter.tenantId || (filter.collection !== undefined && collection !== filter.collection)) continue;
+      if (filter.generation !== undefined && generation !== String(filter.generation)) continue;
+      for (const point of scope.points.values()) if (matchesFilter(point.payload, filter)) found.push(point);
+    }
+    return found;
   }
 
   private denseRanking(candidates: StoredPoint[], query: number[], limit: number): SearchHit[] {
@@ -162,10 +159,10 @@ export class EmbeddedVectorIndex implements VectorIndex {
     return topK(scored, limit);
   }
 
-  private sparseRanking(memory: MemoryIndex, candidates: StoredPoint[], query: SparseVector, limit: number): SearchHit[] {
+  private sparseRanking(scope: Scope, candidates: StoredPoint[], query: SparseVector, limit: number): SearchHit[] {
     const weights = new Map<number, number>();
     query.indices.forEach((term, i) => {
-      const idf = inverseDocumentFrequency(memory.points.size, memory.termCounts.get(term) ?? 0);
+      const idf = inverseDocumentFrequency(scope.points.size, scope.termCounts.get(term) ?? 0);
       weights.set(term, (query.values[i] ?? 0) * idf);
     });
     const scored: SearchHit[] = [];
@@ -185,37 +182,45 @@ export class EmbeddedVectorIndex implements VectorIndex {
     return topK(scored, limit);
   }
 
-  private require(name: string): MemoryIndex {
-    const memory = this.indexes.get(name);
-    if (!memory) throw new Error(`index ${name} does not exist`);
-    return memory;
+  private require(name: string): Space {
+    const space = this.spacesByName.get(name);
+    if (!space) throw new Error(`space ${name} does not exist`);
+    return space;
   }
 
-  private put(memory: MemoryIndex, point: StoredPoint): void {
-    this.remove(memory, point.id);
-    memory.points.set(point.id, point);
-    for (const term of point.sparse.indices) memory.termCounts.set(term, (memory.termCounts.get(term) ?? 0) + 1);
+  private put(space: Space, point: StoredPoint): void {
+    this.remove(space, point.id);
+    const key = scopeKey(point.payload);
+    let scope = space.scopes.get(key);
+    if (!scope) space.scopes.set(key, (scope = { points: new Map(), termCounts: new Map() }));
+    scope.points.set(point.id, point);
+    space.scopeOf.set(point.id, key);
+    for (const term of point.sparse.indices) scope.termCounts.set(term, (scope.termCounts.get(term) ?? 0) + 1);
   }
 
-  private remove(memory: MemoryIndex, id: string): void {
-    const old = memory.points.get(id);
-    if (!old) return;
-    memory.points.delete(id);
+  private remove(space: Space, id: string): void {
+    const key = space.scopeOf.get(id);
+    const scope = key === undefined ? undefined : space.scopes.get(key);
+    const old = scope?.points.get(id);
+    if (!scope || !old || key === undefined) return;
+    scope.points.delete(id);
+    space.scopeOf.delete(id);
     for (const term of old.sparse.indices) {
-      const left = (memory.termCounts.get(term) ?? 1) - 1;
-      if (left > 0) memory.termCounts.set(term, left);
-      else memory.termCounts.delete(term);
+      const left = (scope.termCounts.get(term) ?? 1) - 1;
+      if (left > 0) scope.termCounts.set(term, left);
+      else scope.termCounts.delete(term);
     }
+    if (scope.points.size === 0) space.scopes.delete(key);
   }
 }
 
-/** RRF over ranked lists: score = Σ 1 / (k + rank), ranks from 1. Exported for the query pipeline. */
+/** RRF over ranked lists: score = Σ 1 / (k + rank), ranks from 0, as Qdrant fuses. */
 export function fuseWithRrf(rankings: SearchHit[][], limit: number): SearchHit[] {
   const fused = new Map<string, SearchHit>();
   for (const ranking of rankings) {
     ranking.forEach((hit, position) => {
       const entry = fused.get(hit.id) ?? { ...hit, score: 0 };
-      entry.score += 1 / (RRF_K + position + 1);
+      entry.score += 1 / (RRF_K + position);
       fused.set(hit.id, entry);
     });
   }

@@ -1,6 +1,6 @@
 import { PlatformError } from '../errors';
 import type { ChunkingSettings, IndexTarget, MediaType } from '../ingest/types';
-import { indexNameOf } from './index-name';
+import { legacyIndexNameOf, spaceNameOf } from './index-name';
 import { type SqlDatabase, type SqlExecutor, isoTimestamp as iso } from './sql';
 
 /**
@@ -19,6 +19,8 @@ export interface GenerationRecord {
   state: GenerationState;
   createdAt: string;
   retiredAt: string | null;
+  /** The space its points live in (shared by the model's generations); null: a legacy index of its own. */
+  indexName: string | null;
 }
 
 export interface GenerationSettings {
@@ -72,6 +74,16 @@ export class GenerationStore {
     return generationsIn(this.db, tenantId, collection);
   }
 
+  /** The generation serving a collection (none if the collection does not exist or is being deleted). */
+  async live(tenantId: string, collection: string): Promise<GenerationRecord | null> {
+    const [row] = await this.db.query<Record<string, unknown>>(
+      `select g.* from collections c join collection_generations g on g.tenant_id = c.tenant_id and g.collection = c.name and g.generation = c.generation
+       where c.tenant_id = $1 and c.name = $2 and c.deleted_at is null`,
+      [tenantId, collection],
+    );
+    return row ? toGeneration(row) : null;
+  }
+
   async get(tenantId: string, collection: string, generation: number): Promise<GenerationRecord | null> {
     return (await this.list(tenantId, collection)).find((g) => g.generation === generation) ?? null;
   }
@@ -99,9 +111,9 @@ export class GenerationStore {
         [tenantId, collection],
       )) as [{ next: number }];
       const [row] = await tx.query<Record<string, unknown>>(
-        `insert into collection_generations (tenant_id, collection, generation, embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, state)
-         values ($1, $2, $3, $4, $5, $6, $7, 'building') returning *`,
-        [tenantId, collection, next, settings.embeddingModel, settings.dimensions, settings.chunking.chunkSizeTokens, settings.chunking.chunkOverlapTokens],
+        `insert into collection_generations (tenant_id, collection, generation, embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, state, index_name)
+         values ($1, $2, $3, $4, $5, $6, $7, 'building', $8) returning *`,
+        [tenantId, collection, next, settings.embeddingModel, settings.dimensions, settings.chunking.chunkSizeTokens, settings.chunking.chunkOverlapTokens, spaceNameOf(settings.embeddingModel, settings.dimensions)],
       );
       return { from: live, to: toGeneration(row as Record<string, unknown>) };
     });
@@ -276,9 +288,10 @@ async function setState(tx: SqlExecutor, generation: Pick<GenerationRecord, 'ten
 export function targetOf(generation: GenerationRecord): IndexTarget {
   return {
     generation: generation.generation,
-    indexName: indexNameOf({ tenantId: generation.tenantId, name: generation.collection, generation: generation.generation }),
+    indexName: generation.indexName ?? legacyIndexNameOf(generation.tenantId, generation.collection, generation.generation),
     embeddingModel: generation.embeddingModel,
     chunking: generation.chunking,
+    shared: generation.indexName !== null,
   };
 }
 
@@ -293,5 +306,6 @@ function toGeneration(row: Record<string, unknown>): GenerationRecord {
     state: row.state as GenerationState,
     createdAt: iso(row.created_at),
     retiredAt: row.retired_at ? iso(row.retired_at) : null,
+    indexName: (row.index_name as string | null) ?? null,
   };
 }

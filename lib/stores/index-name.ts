@@ -1,17 +1,13 @@
-import type { CollectionRecord } from './metadata-store';
-
-/** Physical index of a collection generation: `{tenant}__{collection}__g{n}` (re-indexing adds generations). */
-export function indexNameOf(collection: Pick<CollectionRecord, 'tenantId' | 'name' | 'generation'>): string {
-  return `${collection.tenantId}__${collection.name}__g${collection.generation}`;
+/**
+ * Where a generation's points live. New generations share one space per embedding model (its
+ * name carries model and dimension); generations made before that each had an index of their own,
+ * `{tenant}__{collection}__g{n}`, read as they are until a re-index moves the collection.
+ */
+export function spaceNameOf(embeddingModel: string, dimensions: number): string {
+  const model = embeddingModel.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return `chunks_${model}_${dimensions}`;
 }
 
-/** The alias queries read: it always points at the collection's live generation. */
-export function aliasNameOf(collection: Pick<CollectionRecord, 'tenantId' | 'name'>): string {
-  return `${collection.tenantId}__${collection.name}`;
-}
-
-export function generationOfIndex(indexName: string): number {
-  const match = /__g(\d+)$/.exec(indexName);
-  if (!match) throw new Error(`${indexName} is not a generation's index`);
-  return Number(match[1]);
+export function legacyIndexNameOf(tenantId: string, collection: string, generation: number): string {
+  return `${tenantId}__${collection}__g${generation}`;
 }

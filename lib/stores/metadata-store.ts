@@ -1,5 +1,6 @@
 import { PlatformError } from '../errors';
 import type { IngestStage, MediaType, VersionRef } from '../ingest/types';
+import { spaceNameOf } from './index-name';
 import { type SqlDatabase, type SqlExecutor, isoTimestamp as iso } from './sql';
 
 export interface CollectionRecord {
@@ -99,9 +100,9 @@ export class MetadataStore {
     const collection = await this.getCollection(defaults.tenantId, defaults.name);
     if (!collection) throw new Error(`collection ${defaults.name} vanished after insert`);
     await this.db.query(
-      `insert into collection_generations (tenant_id, collection, generation, embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, state)
-       values ($1, $2, $3, $4, $5, $6, $7, 'live') on conflict do nothing`,
-      [collection.tenantId, collection.name, collection.generation, collection.embeddingModel, collection.dimensions, collection.chunkSizeTokens, collection.chunkOverlapTokens],
+      `insert into collection_generations (tenant_id, collection, generation, embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, state, index_name)
+       values ($1, $2, $3, $4, $5, $6, $7, 'live', $8) on conflict do nothing`,
+      [collection.tenantId, collection.name, collection.generation, collection.embeddingModel, collection.dimensions, collection.chunkSizeTokens, collection.chunkOverlapTokens, spaceNameOf(collection.embeddingModel, collection.dimensions)],
     );
     return collection;
   }

@@ -5,6 +5,8 @@ import type { SparseVector } from '../text/sparse';
 export interface ChunkPayload {
   tenant_id: string;
   collection: string;
+  /** The collection's generation the point belongs to; absent on points of a legacy (per-generation) index. */
+  generation?: number;
   document_id: string;
   version: number;
   chunk_index: number;
@@ -31,18 +33,31 @@ export type MetadataValue = string | number | boolean;
 export interface PointFilter {
   tenantId: string;
   collection?: string;
+  generation?: number;
   documentId?: string;
   version?: number;
   /** Versions strictly older than this one (clean-up after activation). */
   versionBelow?: number;
-  /** Exact match on user metadata; an array matches any of its values. */
+  /**
+   * Exact match on user metadata; an array matches any of its values. A document whose value is
+   * an array matches when any of its elements does.
+   */
   metadata?: Record<string, MetadataValue | MetadataValue[]>;
+}
+
+/**
+ * A search reads one generation of one tenant's collection: that is also the corpus whose BM25
+ * statistics (IDF) score it, so tenants neither skew nor reveal each other's term statistics.
+ * `generation` is unset only for a legacy index that holds a single generation.
+ */
+export interface SearchFilter extends PointFilter {
+  collection: string;
 }
 
 export interface SearchRequest {
   dense?: number[];
   sparse?: SparseVector;
-  filter: PointFilter;
+  filter: SearchFilter;
   limit: number;
   /** Candidates taken from each of dense and sparse before fusion. */
   prefetchLimit?: number;
@@ -54,44 +69,58 @@ export interface SearchHit {
   payload: ChunkPayload;
 }
 
-/** Reciprocal rank fusion constant, used by both adapters so they rank alike. */
+/** Payload index types for metadata keys a collection declares filterable. */
+export const FILTERABLE_TYPES = ['keyword', 'integer', 'float', 'bool'] as const;
+export type FilterableType = (typeof FILTERABLE_TYPES)[number];
+
+/**
+ * Reciprocal rank fusion constant, used by both adapters so they rank alike. A fused score is
+ * Σ 1 / (k + rank) with ranks from 0, as Qdrant computes it: first in both lists scores 2 / k.
+ */
 export const RRF_K = 60;
 
 /**
- * The vector index port. Qdrant in production, the embedded index for zero-setup runs and CI;
+ * The vector index port. A space holds the points of one embedding model for every tenant,
+ * collection and generation (Qdrant: one collection per model, partitioned by a tenant payload
+ * field); which generation serves is Postgres's record, and every call names it in its filter.
+ * Qdrant in production, the embedded index for zero-setup runs and CI;
  * test/contract/vector-index.contract.ts holds both to the same behaviour.
  */
 export interface VectorIndex {
   readonly kind: 'qdrant' | 'embedded';
-  ensureIndex(name: string, options: { dimensions: number }): Promise<void>;
-  dropIndex(name: string): Promise<void>;
+  /** Creates the space and its payload indexes if missing; safe to repeat and to interrupt. */
+  ensureSpace(name: string, options: { dimensions: number }): Promise<void>;
+  /** Payload indexes for metadata keys that filters will name. Idempotent. */
+  ensureFilterable(name: string, keys: Record<string, FilterableType>): Promise<void>;
+  /** Every space the index holds (the embedding models in use, and legacy indexes). */
+  spaces(): Promise<string[]>;
+  /** Removes a whole space: only for legacy per-generation indexes, once nothing reads them. */
+  dropSpace(name: string): Promise<void>;
   /** Idempotent: the same id overwrites, so a retried batch never duplicates points. */
   upsert(name: string, points: IndexPoint[]): Promise<void>;
   deletePoints(name: string, filter: PointFilter): Promise<void>;
   count(name: string, filter: PointFilter): Promise<number>;
   /** Dense only, sparse only, or both fused with RRF when both are given. */
   search(name: string, request: SearchRequest): Promise<SearchHit[]>;
-  /**
-   * Points `alias` at an existing index in one atomic step, creating or moving it. Every other
-   * method accepts an alias wherever it takes an index name, and acts on the index behind it.
-   */
-  setAlias(alias: string, indexName: string): Promise<void>;
-  /** The index an alias points at, or null. */
-  resolveAlias(alias: string): Promise<string | null>;
-  deleteAlias(alias: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Whether a metadata value of a document meets the filter's expected value(s). */
+export function metadataMatches(actual: unknown, expected: MetadataValue | MetadataValue[]): boolean {
+  const allowed = Array.isArray(expected) ? expected : [expected];
+  const values = Array.isArray(actual) ? actual : [actual];
+  return values.some((value) => allowed.some((wanted) => wanted === value));
 }
 
 export function matchesFilter(payload: ChunkPayload, filter: PointFilter): boolean {
   if (payload.tenant_id !== filter.tenantId) return false;
   if (filter.collection !== undefined && payload.collection !== filter.collection) return false;
+  if (filter.generation !== undefined && payload.generation !== filter.generation) return false;
   if (filter.documentId !== undefined && payload.document_id !== filter.documentId) return false;
   if (filter.version !== undefined && payload.version !== filter.version) return false;
   if (filter.versionBelow !== undefined && !(payload.version < filter.versionBelow)) return false;
   for (const [key, expected] of Object.entries(filter.metadata ?? {})) {
-    const actual = payload.metadata[key];
-    const allowed = Array.isArray(expected) ? expected : [expected];
-    if (!allowed.some((value) => value === actual)) return false;
+    if (!metadataMatches(payload.metadata[key], expected)) return false;
   }
   return true;
 }

@@ -1,12 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { chunkDocument, defaultChunking } from '../../lib/ingest/chunk';
-import { parseDocument } from '../../lib/ingest/parse';
-import { indexNameOf } from '../../lib/stores/index-name';
-import type { IndexPoint } from '../../lib/stores/vector-index';
-import { encodeDocument } from '../../lib/text/sparse';
+import { cacheRoot } from '../../lib/config';
 import { startStack } from '../../test/helpers/stack';
-import { waitFor } from '../../test/helpers/temporal';
+import { EmbeddingCache, seedCollection } from '../eval/seed';
 
 const TENANT = 'default';
 const COLLECTION = 'bench';
@@ -17,9 +13,9 @@ const COLLECTION = 'bench';
  * platform's own overhead (end to end minus model time: question embedding, reranking,
  * generation) and, separately, Temporal's orchestration cost.
  *
- * Corpus: the Fastify reference docs, chunked and embedded once with the real model, then
- * registered as `--copies` separate documents (same vectors per copy), so the index holds
- * copies × chunks points without hours of embedding on two cores.
+ * Corpus: the Fastify reference docs as `--copies` separate documents, written into the stores as
+ * ingestion writes them; identical chunks are embedded once (a cache outside the repo), so the
+ * index holds copies × chunks points without hours of embedding on two cores.
  */
 export async function benchQuery(args: string[]): Promise<void> {
   const copies = Number(args.find((a) => a.startsWith('--copies='))?.split('=')[1] ?? 11);
@@ -28,50 +24,16 @@ export async function benchQuery(args: string[]): Promise<void> {
   try {
     const { platform } = stack;
     const api = stack.api;
-    // One real upload creates the collection with the platform's own settings.
-    const seed = await api.postJson(`/v1/collections/${COLLECTION}/documents`, { text: '# Seed\n\nThis document creates the collection.', mediaType: 'text/markdown', documentId: 'seed' });
-    if (seed.status !== 202) throw new Error(`seed upload answered ${seed.status}`);
-    await waitFor('seed ready', async () => (await api.get('/v1/documents/seed')).body, (doc) => doc.stage === 'ready');
-    const collection = await platform.metadata.getCollection(TENANT, COLLECTION);
-    if (!collection) throw new Error('collection missing');
-
     const docsDir = join(dirname(require.resolve('fastify/package.json')), 'docs', 'Reference');
-    const settings = defaultChunking(platform.config, platform.embedder.maxInputTokens);
     const files = readdirSync(docsDir).filter((file) => file.endsWith('.md')).sort();
     const started = performance.now();
-    let points = 0;
-    for (const file of files) {
-      const bytes = readFileSync(join(docsDir, file));
-      const chunks = await chunkDocument(await parseDocument(bytes, 'text/markdown'), settings, (text) => platform.embedder.countTokens(text), true);
-      const vectors = await platform.embedder.embed(chunks.map((chunk) => chunk.text));
-      for (let copy = 0; copy < copies; copy++) {
-        const documentId = `${file.replace(/\.md$/, '').toLowerCase()}-${copy}`;
-        const upload = await platform.metadata.registerUpload({
-          tenantId: TENANT,
-          collection,
-          documentId,
-          sha256: `bench-${documentId}`,
-          sizeBytes: bytes.length,
-          mediaType: 'text/markdown',
-          filename: file,
-          title: file,
-          metadata: { copy },
-          workflowIdFor: (version) => `bench/${documentId}/v${version}`,
-        });
-        const ref = { tenantId: TENANT, collection: COLLECTION, documentId, version: upload.version };
-        const batch: IndexPoint[] = chunks.map((chunk, i) => ({
-          id: crypto.randomUUID(),
-          dense: vectors[i] as number[],
-          sparse: encodeDocument(chunk.text),
-          payload: { tenant_id: TENANT, collection: COLLECTION, document_id: documentId, version: upload.version, chunk_index: chunk.index, text: chunk.text, title: file, page_start: null, page_end: null, headings: chunk.headings, metadata: { copy } },
-        }));
-        await platform.index.upsert(indexNameOf(collection), batch);
-        await platform.metadata.setStage(ref, 'ready', { chunkCount: chunks.length });
-        await platform.metadata.activateVersion(ref);
-        points += batch.length;
-      }
-    }
-    console.log(`collection: ${points} chunks (${files.length} Fastify reference docs × ${copies} copies; embedded and indexed in ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    const documents = Array.from({ length: copies }, (_, copy) =>
+      files.map((file) => ({ documentId: `${file.replace(/\.md$/, '').toLowerCase()}-${copy}`, bytes: readFileSync(join(docsDir, file)), mediaType: 'text/markdown' as const, title: file, metadata: { copy } })),
+    ).flat();
+    // Written as ingestion writes them; each copy's chunks are embedded once (the cache outside the repo).
+    const { chunks } = await seedCollection(platform, TENANT, COLLECTION, documents, new EmbeddingCache(join(cacheRoot(), 'eval-embeddings')));
+    const points = chunks.size;
+    console.log(`collection: ${points} chunks (${files.length} Fastify reference docs × ${copies} copies; seeded in ${((performance.now() - started) / 1000).toFixed(0)} s)`);
 
     const questions = (JSON.parse(readFileSync(join(__dirname, '..', 'eval', 'questions', 'fastify.json'), 'utf8')) as { questions: { question: string }[] }).questions.map((q) => q.question);
     for (const mode of ['retrieve', 'answer'] as const) {

@@ -7,7 +7,6 @@ import { parseDocument } from '../../lib/ingest/parse';
 import type { MediaType } from '../../lib/ingest/types';
 import type { Embedder } from '../../lib/models/embedder';
 import type { Platform } from '../../lib/platform';
-import { indexNameOf } from '../../lib/stores/index-name';
 
 export interface SeedDocument {
   documentId: string;
@@ -33,9 +32,9 @@ export async function seedCollection(platform: Platform, tenantId: string, name:
     ...defaultChunking(config, embedder.maxInputTokens),
     generation: 1,
   });
-  await index.ensureIndex(indexNameOf(collection), { dimensions: embedder.dimensions });
   const [target] = await generations.writeTargets(tenantId, name);
   if (!target) throw new Error(`collection ${name} has no live generation`);
+  await index.ensureSpace(target.indexName, { dimensions: embedder.dimensions });
   const chunkTexts = new Map<string, { documentId: string; text: string }>();
   for (const document of documents) {
     const sha256 = createHash('sha256').update(document.bytes).digest('hex');

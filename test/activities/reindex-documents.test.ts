@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { toPoint } from '../../activities/indexing';
+import { inTarget, toPoint } from '../../activities/indexing';
 import { createReindexActivities } from '../../activities/reindex';
 import { loadConfig } from '../../lib/config';
 import { chunkDocument } from '../../lib/ingest/chunk';
@@ -36,7 +36,7 @@ describe('reindexDocuments: points an interrupted attempt left behind', () => {
     });
     const { to } = await platform.generations.beginBuild(TENANT, 'docs', { embeddingModel: platform.embedder.modelId, dimensions: platform.embedder.dimensions, chunking: { chunkSizeTokens: 40, chunkOverlapTokens: 5 } });
     target = targetOf(to);
-    await platform.index.ensureIndex(target.indexName, { dimensions: platform.embedder.dimensions });
+    await platform.index.ensureSpace(target.indexName, { dimensions: platform.embedder.dimensions });
   });
   after(async () => {
     await platform?.close();
@@ -74,7 +74,7 @@ describe('reindexDocuments: points an interrupted attempt left behind', () => {
     const hooksText = `# Hooks\n\n${'Hooks run at points of the request lifecycle. '.repeat(30)}`;
     await writePartially('hooks.md', await uploadVersion('hooks.md', hooksText), hooksText, 2);
     await platform.metadata.tombstoneDocument(TENANT, 'hooks.md', 'delete/test/hooks.md', 1);
-    assert.equal(await platform.index.count(target.indexName, { tenantId: TENANT, documentId: 'routes.md', version: replaced }), 3, 'the leftover is there before the retry');
+    assert.equal(await platform.index.count(target.indexName, inTarget(target, { tenantId: TENANT, collection: 'docs', documentId: 'routes.md', version: replaced })), 3, 'the leftover is there before the retry');
 
     const activities = createReindexActivities({
       metadata: platform.metadata, generations: platform.generations, runs: platform.reindexRuns, evalSets: platform.evalSets, blobs: platform.blobs,
@@ -86,7 +86,7 @@ describe('reindexDocuments: points an interrupted attempt left behind', () => {
     });
 
     assert.deepEqual([result.gone, result.alreadyIndexed, result.indexed, result.failed], [1, 1, 0, 0]);
-    assert.equal(await platform.index.count(target.indexName, { tenantId: TENANT, documentId: 'routes.md', version: replaced }), 0, 'the replaced version left the target');
-    assert.equal(await platform.index.count(target.indexName, { tenantId: TENANT, documentId: 'hooks.md' }), 0, 'the deleted document left the target');
+    assert.equal(await platform.index.count(target.indexName, inTarget(target, { tenantId: TENANT, collection: 'docs', documentId: 'routes.md', version: replaced })), 0, 'the replaced version left the target');
+    assert.equal(await platform.index.count(target.indexName, inTarget(target, { tenantId: TENANT, collection: 'docs', documentId: 'hooks.md' })), 0, 'the deleted document left the target');
   });
 });

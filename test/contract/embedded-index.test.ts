@@ -29,20 +29,20 @@ describe('EmbeddedVectorIndex persistence', () => {
   it('serves the same points after the process reopens its database', async () => {
     const path = join(dir, 'reopen');
     const dense = Array.from({ length: 4 }, (_, i) => i + 1);
-    const payload = { tenant_id: 't', collection: 'c', document_id: 'd', version: 1, chunk_index: 0, text: 'durable words', title: null, page_start: 1, page_end: 1, headings: ['H'], metadata: { k: 'v' } };
+    const payload = { tenant_id: 't', collection: 'c', generation: 1, document_id: 'd', version: 1, chunk_index: 0, text: 'durable words', title: null, page_start: 1, page_end: 1, headings: ['H'], metadata: { k: 'v' } };
     let db = await openEmbeddedPostgres(path);
     await migrate(db);
     let index = await EmbeddedVectorIndex.open(db);
-    await index.ensureIndex('i', { dimensions: 4 });
+    await index.ensureSpace('i', { dimensions: 4 });
     await index.upsert('i', [{ id: 'p1', dense, sparse: encodeDocument(payload.text), payload }]);
     await db.close();
 
     db = await openEmbeddedPostgres(path);
     index = await EmbeddedVectorIndex.open(db);
-    const [hit] = await index.search('i', { dense, filter: { tenantId: 't' }, limit: 1 });
+    const [hit] = await index.search('i', { dense, filter: { tenantId: 't', collection: 'c', generation: 1 }, limit: 1 });
     assert.deepEqual(hit?.payload, payload);
     assert.ok(Math.abs(hit!.score - 1) < 1e-6);
-    const [sparseHit] = await index.search('i', { sparse: encodeDocument('durable'), filter: { tenantId: 't' }, limit: 1 });
+    const [sparseHit] = await index.search('i', { sparse: encodeDocument('durable'), filter: { tenantId: 't', collection: 'c', generation: 1 }, limit: 1 });
     assert.equal(sparseHit?.id, 'p1');
     await db.close();
   });

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../../lib/config';
 import { openPlatform } from '../../lib/platform';
+import { countPoints } from '../helpers/points';
 import { allInOne } from '../helpers/process';
 import { startStack, type ApiClient, type Stack } from '../helpers/stack';
 import { startTemporalDevServer, waitFor } from '../helpers/temporal';
@@ -37,7 +38,7 @@ describe('document identity and deletion', () => {
   after(() => stack?.close());
 
   const points = (collection: string, documentId: string) =>
-    stack.platform.index.count(`default__${collection}__g1`, { tenantId: 'default', collection, documentId });
+    countPoints(stack.platform, { collection, documentId });
 
   it('deletes durably and takes the same bytes back as a newer version, under its id and under the derived id', async () => {
     const text = markdown('quokka', 2);
@@ -100,7 +101,7 @@ describe('document identity and deletion', () => {
     await waitFor('the deletion', async () => (await stack.env.client.workflow.getHandle('delete/default/busy/v1').describe()).status.name, (s) => s === 'COMPLETED', 120_000, 200);
     const first = await stack.env.client.workflow.getHandle('ingest/default/busy/v1').describe();
     assert.equal(first.status.name, 'CANCELLED', 'the writer was stopped before cleanup');
-    const held = await stack.platform.index.count('default__life__g1', { tenantId: 'default', documentId: 'busy' });
+    const held = await countPoints(stack.platform, { collection: 'life', documentId: 'busy' });
     const doc = (await api.get('/v1/documents/busy')).body;
     assert.equal(held, doc.chunkCount, 'only the new version has points');
     assert.deepEqual(doc.versions.map((v: any) => v.version), [2], 'the deleted version is gone');
@@ -141,7 +142,7 @@ describe('deletion survives a crash', () => {
     }
     const platform = await openPlatform(loadConfig(proc.env));
     try {
-      assert.equal(await platform.index.count('default__crash__g1', { tenantId: 'default', documentId: 'doomed' }), 0, 'no points left');
+      assert.equal(await countPoints(platform, { collection: 'crash', documentId: 'doomed' }), 0, 'no points left');
       assert.equal((await platform.db.query("select 1 from document_versions where document_id = 'doomed'")).length, 0, 'no versions left');
       assert.equal(await platform.blobs.exists(platform.blobs.rawKey(sha256)), false, 'its bytes are removed');
     } finally {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { indexNameOf } from '../../lib/stores/index-name';
+import { targetOf } from '../../lib/stores/generation-store';
+import { countPoints as countLivePoints } from '../helpers/points';
 import type { SearchHit } from '../../lib/stores/vector-index';
 import { encodeQuery } from '../../lib/text/sparse';
 import { passwordProtectedPdf, realPdfs } from '../helpers/fixtures';
@@ -23,12 +24,12 @@ describe('ingestion end to end (HTTP → Temporal dev server → worker → inde
   const documentStatus = async (documentId: string) => (await api.get(`/v1/documents/${documentId}`)).body;
   const settled = (documentId: string) =>
     waitFor(`document ${documentId} to settle`, () => documentStatus(documentId), (doc) => ['ready', 'failed'].includes(doc.stage) && doc.versions.every((v: any) => ['ready', 'failed', 'superseded'].includes(v.stage)));
-  const indexName = async (collection: string) => indexNameOf((await stack.platform.metadata.getCollection(TENANT, collection))!);
-  const countPoints = async (collection: string, documentId: string, version?: number) =>
-    stack.platform.index.count(await indexName(collection), { tenantId: TENANT, documentId, ...(version !== undefined && { version }) });
+  const countPoints = (collection: string, documentId: string, version?: number) =>
+    countLivePoints(stack.platform, { tenantId: TENANT, collection, documentId, ...(version !== undefined && { version }) });
   const search = async (collection: string, question: string, documentId?: string): Promise<SearchHit[]> => {
     const [dense] = await stack.platform.embedder.embed([question]);
-    return stack.platform.index.search(await indexName(collection), { dense, sparse: encodeQuery(question), filter: { tenantId: TENANT, collection, documentId }, limit: 5 });
+    const target = targetOf((await stack.platform.generations.live(TENANT, collection))!);
+    return stack.platform.index.search(target.indexName, { dense, sparse: encodeQuery(question), filter: { tenantId: TENANT, collection, generation: target.generation, documentId }, limit: 5 });
   };
 
   it('ingests a real PDF: 202, then ready with page counts, page metadata and one point per chunk', async () => {
@@ -36,7 +37,7 @@ describe('ingestion end to end (HTTP → Temporal dev server → worker → inde
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
     assert.equal(accepted.body.documentId, 'tracemonkey');
     assert.equal(accepted.body.version, 1);
-    assert.match(accepted.body.workflowId, /^ingest\/default\/tracemonkey\/[0-9a-f]{16}$/);
+    assert.match(accepted.body.workflowId, /^ingest\/default\/tracemonkey\/v1$/);
     assert.equal(accepted.body.statusUrl, '/v1/documents/tracemonkey');
 
     const doc = await settled('tracemonkey');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { indexNameOf } from '../../lib/stores/index-name';
+import { targetOf } from '../../lib/stores/generation-store';
 import { encodeDocument } from '../../lib/text/sparse';
 import { POLICIES, realPdfs } from '../helpers/fixtures';
 import { apiClient, startStack, type Stack } from '../helpers/stack';
@@ -79,11 +79,11 @@ describe('retrieval end to end (POST /v1/query, mode retrieve)', () => {
     assert.ok(refunds.every((c: any) => c.version === 2 && !/thirty days/.test(c.text)));
 
     // A version still being indexed has points in the index but is not active: it must not answer.
-    const collection = (await stack.platform.metadata.getCollection('default', 'policies'))!;
+    const target = targetOf((await stack.platform.generations.live('default', 'policies'))!);
     const text = 'Zeppelin allowance: staff may expense one airship voyage per quarter.';
     const [dense] = await stack.platform.embedder.embed([text]);
-    await stack.platform.index.upsert(indexNameOf(collection), [
-      { id: '00000000-0000-4000-8000-000000000003', dense: dense!, sparse: encodeDocument(text), payload: { tenant_id: 'default', collection: 'policies', document_id: 'travel', version: 3, chunk_index: 0, text, title: null, page_start: null, page_end: null, headings: [], metadata: { team: 'hr' } } },
+    await stack.platform.index.upsert(target.indexName, [
+      { id: '00000000-0000-4000-8000-000000000003', dense: dense!, sparse: encodeDocument(text), payload: { tenant_id: 'default', collection: 'policies', generation: target.generation, document_id: 'travel', version: 3, chunk_index: 0, text, title: null, page_start: null, page_end: null, headings: [], metadata: { team: 'hr' } } },
     ]);
     const midIndexing = await ask('zeppelin airship voyage allowance', { topK: 20 });
     assert.ok(midIndexing.body.chunks.length > 0);

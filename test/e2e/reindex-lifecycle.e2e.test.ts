@@ -9,7 +9,7 @@ import { chunkDocument } from '../../lib/ingest/chunk';
 import { parseDocument } from '../../lib/ingest/parse';
 import type { ChunkingSettings } from '../../lib/ingest/types';
 import { openPlatform, type Platform } from '../../lib/platform';
-import { aliasNameOf } from '../../lib/stores/index-name';
+import { countPoints } from '../helpers/points';
 import { fastifyReferenceDocs, fastifyReferenceQuestions } from '../helpers/fixtures';
 import { allInOne } from '../helpers/process';
 import { apiClient } from '../helpers/stack';
@@ -135,9 +135,9 @@ describe('re-index lifecycle: uploads, deletes and a killed worker during the ru
     const platform = await openPlatform(loadConfig({ ...child.env }));
     try {
       const expected = [...corpus.filter((d) => d.documentId !== DELETED && d.documentId !== REPLACED), ADDED, { documentId: REPLACED, text: replacedText }, { documentId: 'Late.md', text: lateText }];
-      assert.equal(await platform.index.resolveAlias(aliasNameOf({ tenantId: 'default', name: 'ref' })), 'default__ref__g1');
-      await assertGenerationHolds(platform, 'default__ref__g1', expected, LIVE_CHUNKING);
-      await assertGenerationHolds(platform, 'default__ref__g2', expected, NEW_CHUNKING);
+      assert.equal((await platform.generations.live('default', 'ref'))?.generation, 1, 'Postgres says generation 1 serves again');
+      await assertGenerationHolds(platform, 1, expected, LIVE_CHUNKING);
+      await assertGenerationHolds(platform, 2, expected, NEW_CHUNKING);
     } finally {
       await platform.close();
     }
@@ -145,18 +145,19 @@ describe('re-index lifecycle: uploads, deletes and a killed worker during the ru
 });
 
 /** Every active document with exactly the chunks its text makes under these settings, and nothing else. */
-async function assertGenerationHolds(platform: Platform, indexName: string, docs: { documentId: string; text: string }[], chunking: ChunkingSettings): Promise<void> {
+async function assertGenerationHolds(platform: Platform, generation: number, docs: { documentId: string; text: string }[], chunking: ChunkingSettings): Promise<void> {
+  const where = `generation ${generation}`;
   let total = 0;
   for (const doc of docs) {
     const record = await platform.metadata.getDocument('default', doc.documentId);
     assert.ok(record?.activeVersion, `${doc.documentId} is active`);
     const parsed = await parseDocument(new TextEncoder().encode(doc.text), 'text/markdown');
     const chunks = await chunkDocument(parsed, chunking, (text) => platform.embedder.countTokens(text), true);
-    const points = await platform.index.count(indexName, { tenantId: 'default', documentId: doc.documentId, version: record!.activeVersion! });
-    assert.equal(points, chunks.length, `${indexName}: ${doc.documentId} v${record!.activeVersion}`);
+    const points = await countPoints(platform, { collection: 'ref', generation, documentId: doc.documentId, version: record!.activeVersion! });
+    assert.equal(points, chunks.length, `${where}: ${doc.documentId} v${record!.activeVersion}`);
     total += chunks.length;
   }
-  assert.equal(await platform.index.count(indexName, { tenantId: 'default' }), total, `${indexName} holds no other points (deleted or replaced versions)`);
+  assert.equal(await countPoints(platform, { collection: 'ref', generation }), total, `${where} holds no other points (deleted or replaced versions)`);
 }
 
 /** Queries the collection without pause; the process being down is told apart from a failed answer. */

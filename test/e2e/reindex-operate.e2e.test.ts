@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { aliasNameOf } from '../../lib/stores/index-name';
+import { countPoints } from '../helpers/points';
 import { fastifyReferenceDocs } from '../helpers/fixtures';
 import { apiClient, ingestPolicies, startStack, type Stack } from '../helpers/stack';
 import { listWorkflows, waitFor } from '../helpers/temporal';
@@ -78,8 +78,8 @@ describe('re-index: operate, cancel, gate', () => {
     const collection = (await api.get('/v1/collections/ref')).body;
     assert.equal(collection.liveGeneration, 1);
     assert.deepEqual(collection.generations.map((g: any) => [g.generation, g.state]), [[1, 'live'], [2, 'cancelled']]);
-    await waitFor('the staging index dropped', () => stack.platform.index.count('default__ref__g2', { tenantId: 'default' }), (n) => n === 0, 30_000);
-    assert.equal(await stack.platform.index.resolveAlias(aliasNameOf({ tenantId: 'default', name: 'ref' })), 'default__ref__g1');
+    await waitFor("the staging generation's points removed", () => countPoints(stack.platform, { collection: 'ref', generation: 2 }), (n) => n === 0, 30_000);
+    assert.equal((await stack.platform.generations.live('default', 'ref'))?.generation, 1);
     const query = await api.postJson('/v1/query', { collection: 'ref', question: 'How do I register a plugin?', mode: 'retrieve', topK: 3 });
     assert.equal(query.status, 200);
     assert.ok(query.body.chunks.length > 0);

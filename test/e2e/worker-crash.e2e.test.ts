@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { indexNameOf } from '../../lib/stores/index-name';
+import { countPoints } from '../helpers/points';
 import { loadConfig } from '../../lib/config';
 import { openPlatform } from '../../lib/platform';
 import { realPdfs } from '../helpers/fixtures';
@@ -80,10 +80,8 @@ describe('worker killed during embedding', () => {
     await child.stop('SIGTERM');
     const platform = await openPlatform(loadConfig({ ...child.env }));
     try {
-      const collection = await platform.metadata.getCollection('default', 'papers');
-      const name = indexNameOf(collection!);
-      assert.equal(await platform.index.count(name, { tenantId: 'default', documentId: 'tracemonkey', version: 1 }), chunkCount);
-      assert.equal(await platform.index.count(name, { tenantId: 'default' }), chunkCount);
+      assert.equal(await countPoints(platform, { collection: 'papers', documentId: 'tracemonkey', version: 1 }), chunkCount);
+      assert.equal(await countPoints(platform, { collection: 'papers' }), chunkCount);
     } finally {
       await platform.close();
     }
