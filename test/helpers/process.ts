@@ -45,3 +45,27 @@ export async function allInOne(options: { temporalAddress: string; dataDir: stri
     },
   };
 }
+
+/**
+ * One process of a production-shaped deployment (the API, api/server.ts, or a worker,
+ * workers/main.ts) with its own environment; output goes to `logFile`. `ready` waits for the API
+ * to answer, when it is one.
+ */
+export function serviceProcess(entry: 'api/server.ts' | 'workers/main.ts', env: NodeJS.ProcessEnv, logFile: string) {
+  let child: ChildProcess | undefined;
+  const exited = (proc: ChildProcess) => new Promise<void>((done) => (proc.exitCode !== null || proc.signalCode !== null ? done() : proc.once('exit', () => done())));
+  return {
+    start(): void {
+      const log = openSync(logFile, 'a');
+      child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', log, log] });
+    },
+    get exitCode(): number | null {
+      return child?.exitCode ?? null;
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited(child);
+    },
+  };
+}
