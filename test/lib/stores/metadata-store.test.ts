@@ -113,7 +113,7 @@ describe(`MetadataStore (${name})`, { skip }, () => {
     const { from, to } = await generations.beginBuild('t1', 'docs', settings);
     assert.deepEqual([from.generation, to.generation, to.state], [1, 3, 'building'], 'numbers are never reused: 2 was cancelled');
     await assert.rejects(generations.beginBuild('t1', 'docs', settings), (e) => PlatformError.isInstance(e) && e.code === 'reindex_in_progress');
-    assert.deepEqual((await generations.writeTargets('t1', 'docs')).map((t) => [t.generation, t.indexName]), [[1, 't1__docs__g1'], [3, 't1__docs__g3']]);
+    assert.deepEqual((await generations.writeTargets('t1', 'docs')).map((t) => [t.generation, t.indexName, t.shared]), [[1, 'chunks_m_3', true], [3, 'chunks_m2_3', true]], 'each generation writes into its model\'s shared space');
 
     assert.deepEqual(await generations.swap(to, 1), { swapped: false, missing: 1 }, 'd2 v4 is not in generation 3 yet');
     assert.deepEqual(await generations.missingFrom('t1', 'docs', 3), [{ documentId: 'd2', version: 4 }]);

@@ -32,7 +32,7 @@ describe('schema migrations (postgrator, under an advisory lock)', () => {
       await migrate(db);
       // What the old runner left: one row per statement it had applied, the first 21.
       await db.query('drop table schemaversion');
-      await db.query('drop table vector_aliases');
+      await db.query('drop table if exists vector_aliases');
       await db.query('drop table vector_points');
       await db.query('drop table vector_indexes');
       await db.query('create table schema_migrations (version int primary key)');
