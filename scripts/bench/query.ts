@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { cacheRoot } from '../../lib/config';
 import { startStack } from '../../test/helpers/stack';
 import { EmbeddingCache, seedCollection } from '../eval/seed';
+import { benchIndexSearch } from './index-search';
 
 const TENANT = 'default';
 const COLLECTION = 'bench';
@@ -18,6 +19,9 @@ const COLLECTION = 'bench';
  * index holds copies × chunks points without hours of embedding on two cores.
  */
 export async function benchQuery(args: string[]): Promise<void> {
+  const adapters = await benchIndexSearch(args);
+  console.log(JSON.stringify({ bench: 'query', part: 'index adapters', ...adapters }));
+  if (args.includes('--adapters-only')) return;
   const copies = Number(args.find((a) => a.startsWith('--copies='))?.split('=')[1] ?? 11);
   const queries = Number(args.find((a) => a.startsWith('--queries='))?.split('=')[1] ?? 60);
   const stack = await startStack();
