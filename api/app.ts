@@ -18,6 +18,7 @@ import { adminRoutes } from './routes/admin';
 import { collectionRoutes } from './routes/collections';
 import { documentRoutes } from './routes/documents';
 import { queryRoutes } from './routes/query';
+import { CollectionService } from './services/collection-service';
 import { DocumentService } from './services/document-service';
 import { AdminService } from './services/admin-service';
 import { QueryGateway } from './services/query-gateway';
@@ -69,7 +70,9 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
   if (config.RATE_LIMITS === 'on') await app.register(rateLimits, { defaultPerMinute: config.RATE_LIMIT_PER_MINUTE, redis });
 
   const admin = new AdminService(platform.tenants, platform.audit);
+  const collections = new CollectionService(platform, temporal);
   const queries = new QueryGateway({
+    collections,
     queries: new QueryService(temporal, platform.db, { rerankCandidates: config.RERANK_CANDIDATES }),
     audit: platform.audit,
     budget: config.RATE_LIMITS === 'on' ? new TokenBudget(redis ? new RedisCounterStore(redis) : new MemoryCounterStore()) : null,
@@ -80,7 +83,7 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   await app.register(adminRoutes, { prefix: '/v1', admin });
   await app.register(documentRoutes, { prefix: '/v1', documents: new DocumentService(platform, temporal), admin, maxUploadBytes: config.MAX_UPLOAD_BYTES });
-  await app.register(collectionRoutes, { prefix: '/v1', reindex: new ReindexService(platform, temporal), admin });
+  await app.register(collectionRoutes, { prefix: '/v1', collections, reindex: new ReindexService(platform, temporal), admin });
   await app.register(queryRoutes, { prefix: '/v1', queries });
   return app;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { INGEST_STAGES, MEDIA_TYPES } from '../lib/ingest/types';
 import { REINDEX_STAGES } from '../lib/reindex/types';
 import { SCOPES, tenantIdSchema, tenantSettingsSchema } from '../lib/gateway/tenant-settings';
+import { FILTERABLE_TYPES } from '../lib/stores/vector-index';
 
 /** Lowercase, digits, '-' and single '_': `__` separates tenant, collection and generation in index names. */
 export const collectionName = z
@@ -98,13 +99,54 @@ export const generationView = z.object({
   retiredAt: z.string().nullable(),
 });
 
-export const collectionView = z.object({
+const filterableKeys = z
+  .record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'metadata keys are 1-64 characters of A-Z, a-z, 0-9, "_", "." and "-"'), z.enum(FILTERABLE_TYPES))
+  .refine((value) => Object.keys(value).length <= 64, 'at most 64 filterable keys')
+  .describe('metadata keys filters may name, with their value type (each gets a payload index); unset: any key a document has carried');
+
+const relevanceFloor = z.number().min(0).max(1).describe("evidence scoring below it is not an answer: 'not found' instead; unset: the deployment's default");
+
+export const collectionSummary = z.object({
   name: z.string(),
-  liveGeneration: z.number().int().describe('the generation the collection alias points at: what queries read'),
+  liveGeneration: z.number().int().describe('the generation queries read (Postgres records it; the swap moves it)'),
   embeddingModel: z.string(),
   chunking,
+  relevanceFloor: relevanceFloor.nullable(),
+  filterableKeys: filterableKeys.nullable(),
+  metadataKeys: z.array(z.string()).describe("every metadata key the collection's documents have carried"),
+  documents: z.number().int().describe('documents with a searchable (active) version'),
+  chunks: z.number().int().describe('chunks of those versions in the live generation'),
+  createdAt: z.string(),
+});
+
+export const collectionView = collectionSummary.extend({
   generations: z.array(generationView),
   evalQuestions: z.number().int().describe('labeled questions the re-index gate measures recall with'),
+});
+
+export const newCollectionBody = z
+  .object({
+    name: collectionName,
+    embeddingModel: z.string().min(1).max(200).optional().describe("unset: the deployment's embedding model"),
+    chunkSizeTokens: z.number().int().min(16).max(8192).optional(),
+    chunkOverlapTokens: z.number().int().min(0).max(4096).optional(),
+    filterableKeys: filterableKeys.optional(),
+    relevanceFloor: relevanceFloor.optional(),
+  })
+  .strict();
+
+export const collectionPatchBody = z
+  .object({
+    relevanceFloor: relevanceFloor.nullable().optional().describe('null: back to the default'),
+    filterableKeys: filterableKeys.optional().describe('added to the declared keys (a declared key stays declared)'),
+  })
+  .strict();
+
+export const collectionDeletion = z.object({
+  collection: z.string(),
+  workflowId: z.string().describe('the deletion run: find it in the Temporal UI'),
+  deletedAt: z.string(),
+  status: z.enum(['running', 'completed', 'failed']),
 });
 
 export const reindexBody = z

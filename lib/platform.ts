@@ -7,6 +7,7 @@ import { OpenAiEmbedder } from './models/openai-embedder';
 import { AuditLog } from './stores/audit-log';
 import { CpuPool } from './ingest/cpu-pool';
 import { BlobStore } from './stores/blob-store';
+import { CollectionStore } from './stores/collection-store';
 import { EmbeddedVectorIndex } from './stores/embedded-index';
 import { EvalSetStore } from './stores/eval-set-store';
 import { GenerationStore } from './stores/generation-store';
@@ -23,6 +24,7 @@ export interface Platform {
   config: Config;
   db: SqlDatabase;
   metadata: MetadataStore;
+  collections: CollectionStore;
   generations: GenerationStore;
   reindexRuns: ReindexRunStore;
   evalSets: EvalSetStore;
@@ -97,6 +99,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       config,
       db,
       metadata: new MetadataStore(db),
+      collections: new CollectionStore(db),
       generations: new GenerationStore(db),
       reindexRuns: new ReindexRunStore(db),
       evalSets: new EvalSetStore(db),

@@ -28,6 +28,7 @@ export async function createPlatformWorkers(
   const clientConnection = await Connection.connect({ address: options.address });
   const deletion = createDeletionActivities({
     metadata: platform.metadata,
+    collections: platform.collections,
     generations: platform.generations,
     index: platform.index,
     blobs: platform.blobs,

@@ -1,11 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { collectionName, collectionView, errorBody, gatewayErrors, evalSetBody, reindexBody, reindexRunDetail, reindexRunView } from '../schemas';
+import { collectionDeletion, collectionName, collectionPatchBody, collectionSummary, collectionView, errorBody, gatewayErrors, evalSetBody, newCollectionBody, reindexBody, reindexRunDetail, reindexRunView } from '../schemas';
 import type { ReindexRunRecord } from '../../lib/stores/reindex-run-store';
 import { callerOf } from '../plugins/auth';
 import type { AdminService } from '../services/admin-service';
+import type { CollectionDetail, CollectionService } from '../services/collection-service';
 import type { ReindexService } from '../services/reindex-service';
+import type { CollectionSummary } from '../../lib/stores/collection-store';
 
 const errors = { ...gatewayErrors, 404: errorBody, 409: errorBody, 422: errorBody, 503: errorBody };
 const admin = { scopes: ['admin'] as const };
@@ -18,21 +20,105 @@ function view<T extends ReindexRunRecord>(run: T): Omit<T, 'tenantId'> {
   return rest;
 }
 
-/** Collections and their index generations: re-index, its operation, rollback, the labeled question set. */
-export const collectionRoutes: FastifyPluginAsyncZod<{ reindex: ReindexService; admin: AdminService }> = async (app, { reindex, admin: audit }) => {
+/** A collection as the API shows it: the tenant is the caller's own. */
+function summaryView(c: CollectionSummary) {
+  return {
+    name: c.name,
+    liveGeneration: c.generation,
+    embeddingModel: c.embeddingModel,
+    chunking: { chunkSizeTokens: c.chunkSizeTokens, chunkOverlapTokens: c.chunkOverlapTokens },
+    relevanceFloor: c.relevanceFloor,
+    filterableKeys: c.filterableKeys,
+    metadataKeys: c.metadataKeys,
+    documents: c.documents,
+    chunks: c.chunks,
+    createdAt: c.createdAt,
+  };
+}
+
+function detailView(c: CollectionDetail) {
+  return { ...summaryView(c), generations: c.generations.map(({ tenantId: _t, collection: _c, ...g }) => g), evalQuestions: c.evalQuestions };
+}
+
+/** Collections: create, list, settings, durable deletion; their index generations: re-index, its operation, rollback, the labeled question set. */
+export const collectionRoutes: FastifyPluginAsyncZod<{ collections: CollectionService; reindex: ReindexService; admin: AdminService }> = async (app, { collections, reindex, admin: audit }) => {
   const record = (request: FastifyRequest, action: string, target: string, details: Record<string, unknown> = {}) =>
     audit.record(callerOf(request), request.tenantId, action, target, details);
+
+  app.get(
+    '/collections',
+    { config: readers, schema: { tags: ['collections'], summary: "The tenant's collections with document and chunk counts, live generation and settings", response: { 200: z.object({ collections: z.array(collectionSummary) }), ...errors } } },
+    async (request) => ({ collections: (await collections.list(request.tenantId)).map(summaryView) }),
+  );
+
+  app.post(
+    '/collections',
+    {
+      config: admin,
+      schema: {
+        tags: ['collections'],
+        summary: 'Create a collection with its chunking, embedding model, filterable metadata keys and relevance floor (uploading into a new name creates one with defaults)',
+        body: newCollectionBody,
+        response: { 201: collectionView, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const created = await collections.create({ tenantId: request.tenantId, ...request.body });
+      await record(request, 'collection_created', created.name, { settings: request.body });
+      return reply.status(201).send(detailView(created));
+    },
+  );
 
   app.get(
     '/collections/:collection',
     {
       config: readers,
-      schema: { tags: ['collections'], summary: 'A collection: live generation, settings, all generations', params: z.object({ collection: collectionName }), response: { 200: collectionView, ...errors } },
+      schema: { tags: ['collections'], summary: 'A collection: counts, live generation, settings, all generations', params: z.object({ collection: collectionName }), response: { 200: collectionView, ...errors } },
+    },
+    async (request) => detailView(await collections.get(request.tenantId, request.params.collection)),
+  );
+
+  app.patch(
+    '/collections/:collection',
+    {
+      config: admin,
+      schema: {
+        tags: ['collections'],
+        summary: 'Change settings that need no re-index: relevance floor, filterable keys (chunking and the embedding model change through POST …/reindex)',
+        params: z.object({ collection: collectionName }),
+        body: collectionPatchBody,
+        response: { 200: collectionView, ...errors },
+      },
     },
     async (request) => {
-      const collection = await reindex.collection(request.tenantId, request.params.collection);
-      return { ...collection, generations: collection.generations.map(({ tenantId: _t, collection: _c, ...g }) => g) };
+      const updated = await collections.update(request.tenantId, request.params.collection, request.body);
+      await record(request, 'collection_updated', updated.name, { settings: request.body });
+      return detailView(updated);
     },
+  );
+
+  app.delete(
+    '/collections/:collection',
+    {
+      config: admin,
+      schema: {
+        tags: ['collections'],
+        summary: 'Delete the collection durably: its documents stop being served at once; a workflow stops its runs and removes its points, versions and unshared bytes',
+        params: z.object({ collection: collectionName }),
+        response: { 202: collectionDeletion, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const deletion = await collections.delete(request.tenantId, request.params.collection);
+      await record(request, 'collection_deleted', request.params.collection, { workflowId: deletion.workflowId });
+      return reply.status(202).send(deletion);
+    },
+  );
+
+  app.get(
+    '/collections/:collection/deletion',
+    { config: readers, schema: { tags: ['collections'], summary: "Where the collection's deletion stands", params: z.object({ collection: collectionName }), response: { 200: collectionDeletion, ...errors } } },
+    async (request) => collections.deletion(request.tenantId, request.params.collection),
   );
 
   app.post(

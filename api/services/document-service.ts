@@ -9,6 +9,7 @@ import type { Platform } from '../../lib/platform';
 import { runSearchAttributes } from '../../lib/search-attributes';
 import type { CollectionRecord, DocumentRecord } from '../../lib/stores/metadata-store';
 import type { deleteDocumentWorkflow, ingestDocumentWorkflow } from '../../workflows';
+import { orchestratorUnavailable } from './orchestrator-unavailable';
 
 export interface UploadRequest {
   tenantId: string;
@@ -200,7 +201,3 @@ function assertReadableText(bytes: Uint8Array): void {
 }
 
 /** An orchestrator error as the caller sees it: 503 with what state things are in; the cause goes to the log. */
-function orchestratorUnavailable(error: unknown, state: string): PlatformError {
-  if (PlatformError.isInstance(error)) return error;
-  return Object.assign(new PlatformError('orchestrator_unavailable', `the workflow service could not be reached; ${state}`, 503), { cause: error });
-}

@@ -7,10 +7,13 @@ import type { RetrieveInput } from '../../lib/query/types';
 import { estimateTokens } from '../../lib/text/estimate-tokens';
 import type { AuditLog } from '../../lib/stores/audit-log';
 import type { Caller } from '../plugins/auth';
+import type { CollectionService } from './collection-service';
 import type { Answer, AnswerRequest, QueryService, RetrieveAnswer } from './query-service';
 
 export interface QueryGatewayOptions {
   queries: QueryService;
+  /** Admission: the collection exists, filters name keys it knows, its relevance floor. */
+  collections: Pick<CollectionService, 'admitQuery'>;
   audit: AuditLog;
   /** Null: token budgets are off (RATE_LIMITS=off). */
   budget: TokenBudget | null;
@@ -31,6 +34,8 @@ export interface Admitted {
   decisions: GuardDecision[];
   estimate: number;
   reservation: Reservation | null;
+  /** The collection's own floor; null: the deployment's default. */
+  relevanceFloor: number | null;
 }
 
 /**
@@ -49,8 +54,9 @@ export class QueryGateway {
   }
 
   async answer(caller: Caller, input: AnswerRequest): Promise<Answer & { guardrails: GuardDecision[] }> {
-    return this.complete(await this.admit(caller, { ...input, mode: 'answer' }), async (question, decisions) => {
-      const answer = await this.options.queries.answer(this.answerInput(caller, input, question));
+    const admitted = await this.admit(caller, { ...input, mode: 'answer' });
+    return this.complete(admitted, async (question, decisions) => {
+      const answer = await this.options.queries.answer(this.answerInput(admitted, input, question));
       return this.finish(caller, answer, question, decisions);
     });
   }
@@ -62,7 +68,7 @@ export class QueryGateway {
       const masking = this.guardrailsOn && caller.principal.settings.guardrails.pii.answer === 'mask';
       let seq = 0;
       const stream = masking ? new MaskingStream(caller.principal.settings.guardrails.pii.entities, (text) => events.onEvent({ seq, type: 'delta', text })) : null;
-      const answer = await this.options.queries.streamAnswer(this.answerInput(caller, input, question), {
+      const answer = await this.options.queries.streamAnswer(this.answerInput(admitted, input, question), {
         closed: events.closed,
         onEvent: (event) => {
           if (!stream) return events.onEvent(event);
@@ -77,9 +83,10 @@ export class QueryGateway {
     });
   }
 
-  /** Input guard, then the token estimate reserved: a refusal here is a 400 or 429 before any work. */
+  /** The collection and its filter keys, the input guard, then the token estimate reserved: a refusal here is a 4xx before any work. */
   async admit(caller: Caller, input: Question): Promise<Admitted> {
     const { principal } = caller;
+    const { relevanceFloor } = await this.options.collections.admitQuery(principal.tenantId, input.collection, input.filters ?? {});
     const decisions: GuardDecision[] = [];
     let question = input.question;
     if (this.guardrailsOn) {
@@ -96,15 +103,20 @@ export class QueryGateway {
     const { chunkTokens, promptTokens, outputTokens } = this.options.estimate;
     const estimate = estimateTokens(question) + (input.mode === 'answer' ? input.topK * chunkTokens + promptTokens + outputTokens : 0);
     const reservation = this.options.budget ? await this.options.budget.reserve(principal.tenantId, principal.settings.budgets, estimate) : null;
-    return { caller, input, question, decisions, estimate, reservation };
+    return { caller, input, question, decisions, estimate, reservation, relevanceFloor };
   }
 
   private get guardrailsOn(): boolean {
     return this.options.guardrails === 'on';
   }
 
-  private answerInput(caller: Caller, input: AnswerRequest, question: string): AnswerRequest {
-    return { ...input, question, ...(this.guardrailsOn && { retrievedInstructions: caller.principal.settings.guardrails.retrievedInstructions }) };
+  private answerInput({ caller, relevanceFloor }: Admitted, input: AnswerRequest, question: string): AnswerRequest {
+    return {
+      ...input,
+      question,
+      ...(relevanceFloor !== null && { relevanceFloor }),
+      ...(this.guardrailsOn && { retrievedInstructions: caller.principal.settings.guardrails.retrievedInstructions }),
+    };
   }
 
   /** Output guard, and the tokens the answer really took (model calls, plus embedding the question). */

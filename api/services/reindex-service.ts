@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { PlatformError } from '../../lib/errors';
-import type { ChunkingSettings } from '../../lib/ingest/types';
+import { assertChunkingFits } from '../../lib/ingest/chunk';
 import type { Platform } from '../../lib/platform';
 import { FINISHED_STAGES, reindexWorkflowId, REINDEX_TASK_QUEUE, type GateSettings, type ReindexInput, type ReindexKind } from '../../lib/reindex/types';
 import { runSearchAttributes } from '../../lib/search-attributes';
@@ -25,34 +25,12 @@ export interface ReindexRunView extends ReindexRunRecord {
   etaSeconds: number | null;
 }
 
-export interface CollectionView {
-  name: string;
-  liveGeneration: number;
-  embeddingModel: string;
-  chunking: ChunkingSettings;
-  generations: GenerationRecord[];
-  evalQuestions: number;
-}
-
 /** Starts, steers and reports re-index and rollback runs; the workflow does the work. */
 export class ReindexService {
   constructor(
     private readonly platform: Platform,
     private readonly temporal: Client,
   ) {}
-
-  async collection(tenantId: string, name: string): Promise<CollectionView> {
-    const collection = await this.requireCollection(tenantId, name);
-    const [generations, questions] = await Promise.all([this.platform.generations.list(tenantId, name), this.platform.evalSets.get(tenantId, name)]);
-    return {
-      name,
-      liveGeneration: collection.generation,
-      embeddingModel: collection.embeddingModel,
-      chunking: { chunkSizeTokens: collection.chunkSizeTokens, chunkOverlapTokens: collection.chunkOverlapTokens },
-      generations,
-      evalQuestions: questions.length,
-    };
-  }
 
   /** Unspecified settings keep the live generation's: a re-index changes what it names. */
   async startReindex(request: ReindexRequest): Promise<ReindexRunRecord> {
@@ -64,12 +42,7 @@ export class ReindexService {
       chunkSizeTokens: request.chunkSizeTokens ?? Math.min(collection.chunkSizeTokens, embedder.maxInputTokens),
       chunkOverlapTokens: request.chunkOverlapTokens ?? collection.chunkOverlapTokens,
     };
-    if (chunking.chunkSizeTokens > embedder.maxInputTokens) {
-      throw new PlatformError('invalid_chunking', `chunkSizeTokens ${chunking.chunkSizeTokens} exceeds what ${embeddingModel} reads (${embedder.maxInputTokens} tokens)`, 422);
-    }
-    if (chunking.chunkOverlapTokens >= chunking.chunkSizeTokens) {
-      throw new PlatformError('invalid_chunking', `chunkOverlapTokens (${chunking.chunkOverlapTokens}) must be smaller than chunkSizeTokens (${chunking.chunkSizeTokens})`, 422);
-    }
+    assertChunkingFits(chunking, embedder);
     const { from, to } = await this.platform.generations.beginBuild(tenantId, name, { embeddingModel, dimensions: embedder.dimensions, chunking });
     return this.launch('reindex', from, to, request.gate);
   }

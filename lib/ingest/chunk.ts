@@ -1,4 +1,5 @@
 import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
+import { PlatformError } from '../errors';
 import type { Heading, KindSpan, ParsedDocument } from './parse';
 import type { BlockKind } from './pdf-layout';
 import type { ChunkingSettings, MediaType } from './types';
@@ -39,6 +40,16 @@ export function isStructured(mediaType: MediaType): boolean {
 /** A new collection's chunking: the configured size, never beyond what the model reads. */
 export function defaultChunking(config: { CHUNK_SIZE_TOKENS: number; CHUNK_OVERLAP_TOKENS: number }, maxInputTokens: number): ChunkingSettings {
   return { chunkSizeTokens: Math.min(config.CHUNK_SIZE_TOKENS, maxInputTokens), chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS };
+}
+
+/** Chunks the model can read whole, with an overlap smaller than a chunk: else a 422 naming the limit. */
+export function assertChunkingFits(chunking: ChunkingSettings, model: { modelId: string; maxInputTokens: number }): void {
+  if (chunking.chunkSizeTokens > model.maxInputTokens) {
+    throw new PlatformError('invalid_chunking', `chunkSizeTokens ${chunking.chunkSizeTokens} exceeds what ${model.modelId} reads (${model.maxInputTokens} tokens)`, 422);
+  }
+  if (chunking.chunkOverlapTokens >= chunking.chunkSizeTokens) {
+    throw new PlatformError('invalid_chunking', `chunkOverlapTokens (${chunking.chunkOverlapTokens}) must be smaller than chunkSizeTokens (${chunking.chunkSizeTokens})`, 422);
+  }
 }
 
 /**

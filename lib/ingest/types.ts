@@ -63,6 +63,11 @@ export function ingestWorkflowId(tenantId: string, documentId: string, version: 
 }
 
 /** A deletion is named by the latest version it covers. */
+/** A collection's deletion: the nonce tells apart deletions of a name created again since. */
+export function deleteCollectionWorkflowId(tenantId: string, collection: string, nonce: string): string {
+  return `delete/${tenantId}/collection/${collection}/${nonce}`;
+}
+
 export function deleteWorkflowId(tenantId: string, documentId: string, throughVersion: number): string {
   return `delete/${tenantId}/${documentId}/v${throughVersion}`;
 }

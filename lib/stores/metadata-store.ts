@@ -1,6 +1,6 @@
 import { PlatformError } from '../errors';
 import type { IngestStage, MediaType, VersionRef } from '../ingest/types';
-import { spaceNameOf } from './index-name';
+import { insertCollection, toCollection } from './collection-store';
 import { type SqlDatabase, type SqlExecutor, isoTimestamp as iso } from './sql';
 
 export interface CollectionRecord {
@@ -91,24 +91,13 @@ export interface RegisteredUpload {
 export class MetadataStore {
   constructor(private readonly db: SqlDatabase) {}
 
+  /** The collection, created with these settings if it does not exist (uploads create collections); refused while it is being deleted. */
   async ensureCollection(defaults: CollectionRecord): Promise<CollectionRecord> {
-    await this.db.query(
-      `insert into collections (tenant_id, name, embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, generation)
-       values ($1, $2, $3, $4, $5, $6, $7) on conflict (tenant_id, name) do nothing`,
-      [defaults.tenantId, defaults.name, defaults.embeddingModel, defaults.dimensions, defaults.chunkSizeTokens, defaults.chunkOverlapTokens, defaults.generation],
-    );
-    const collection = await this.getCollection(defaults.tenantId, defaults.name);
-    if (!collection) throw new Error(`collection ${defaults.name} vanished after insert`);
-    await this.db.query(
-      `insert into collection_generations (tenant_id, collection, generation, embedding_model, dimensions, chunk_size_tokens, chunk_overlap_tokens, state, index_name)
-       values ($1, $2, $3, $4, $5, $6, $7, 'live', $8) on conflict do nothing`,
-      [collection.tenantId, collection.name, collection.generation, collection.embeddingModel, collection.dimensions, collection.chunkSizeTokens, collection.chunkOverlapTokens, spaceNameOf(collection.embeddingModel, collection.dimensions)],
-    );
-    return collection;
+    return (await insertCollection(this.db, defaults, { relevanceFloor: null, filterableKeys: null }, 'keep')).collection;
   }
 
   async getCollection(tenantId: string, name: string): Promise<CollectionRecord | null> {
-    const [row] = await this.db.query<Record<string, unknown>>('select * from collections where tenant_id = $1 and name = $2', [tenantId, name]);
+    const [row] = await this.db.query<Record<string, unknown>>('select * from collections where tenant_id = $1 and name = $2 and deleted_at is null', [tenantId, name]);
     return row ? toCollection(row) : null;
   }
 
@@ -235,8 +224,11 @@ export class MetadataStore {
     const [doc] = await this.db.query<Record<string, unknown>>('select * from documents where tenant_id = $1 and document_id = $2 and deleted_at is null', [tenantId, documentId]);
     if (!doc) return null;
     const versions = await this.db.query<Record<string, unknown>>(
-      'select * from document_versions where tenant_id = $1 and document_id = $2 order by version desc',
-      [tenantId, documentId],
+      `select v.*, g.chunk_count as live_chunk_count from document_versions v
+         left join collections c on c.tenant_id = v.tenant_id and c.name = $3
+         left join generation_documents g on g.tenant_id = v.tenant_id and g.document_id = v.document_id and g.version = v.version and g.collection = c.name and g.generation = c.generation
+       where v.tenant_id = $1 and v.document_id = $2 order by v.version desc`,
+      [tenantId, documentId, doc.collection],
     );
     return toDocument(doc, versions.map(toVersion));
   }
@@ -259,8 +251,11 @@ export class MetadataStore {
     );
     if (docs.length === 0) return [];
     const versions = await this.db.query<Record<string, unknown>>(
-      `select * from document_versions where tenant_id = $1 and document_id = any($2::text[]) order by version desc`,
-      [tenantId, docs.map((d) => d.document_id)],
+      `select v.*, g.chunk_count as live_chunk_count from document_versions v
+         left join collections c on c.tenant_id = v.tenant_id and c.name = $3
+         left join generation_documents g on g.tenant_id = v.tenant_id and g.document_id = v.document_id and g.version = v.version and g.collection = c.name and g.generation = c.generation
+       where v.tenant_id = $1 and v.document_id = any($2::text[]) order by v.version desc`,
+      [tenantId, docs.map((d) => d.document_id), collection],
     );
     return docs.map((doc) => toDocument(doc, versions.filter((v) => v.document_id === doc.document_id).map(toVersion)));
   }
@@ -340,18 +335,6 @@ export class MetadataStore {
   }
 }
 
-function toCollection(row: Record<string, unknown>): CollectionRecord {
-  return {
-    tenantId: row.tenant_id as string,
-    name: row.name as string,
-    embeddingModel: row.embedding_model as string,
-    dimensions: row.dimensions as number,
-    chunkSizeTokens: row.chunk_size_tokens as number,
-    chunkOverlapTokens: row.chunk_overlap_tokens as number,
-    generation: row.generation as number,
-  };
-}
-
 function toVersion(row: Record<string, unknown>): VersionRecord {
   return {
     version: row.version as number,
@@ -363,7 +346,8 @@ function toVersion(row: Record<string, unknown>): VersionRecord {
     metadata: (row.metadata as Record<string, unknown>) ?? {},
     stage: row.stage as IngestStage,
     pageCount: (row.page_count as number | null) ?? null,
-    chunkCount: (row.chunk_count as number | null) ?? null,
+    // The live generation's count where it holds the version (a re-index changes it), else the count at ingestion.
+    chunkCount: (row.live_chunk_count as number | null) ?? (row.chunk_count as number | null) ?? null,
     chunksEmbedded: row.chunks_embedded as number,
     error: row.error_code ? { code: row.error_code as string, message: (row.error_message as string) ?? '' } : null,
     workflowId: row.workflow_id as string,

@@ -120,7 +120,8 @@ describe('answers end to end (POST /v1/query, mode answer)', () => {
     const missing = await api.postJson('/v1/query', { collection: 'nope', question: 'x' });
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error.code, 'collection_not_found');
-    const streamedMissing = await streamQuery(stack, { collection: 'nope', question: 'x' });
-    assert.deepEqual(streamedMissing.events.map((e) => [e.event, e.data.error?.code]), [['error', 'collection_not_found']]);
+    // Admission errors are plain answers before any stream begins (this used to be a 200 and an SSE error event).
+    const streamedMissing = await api.postJson('/v1/query', { collection: 'nope', question: 'x', stream: true });
+    assert.deepEqual([streamedMissing.status, streamedMissing.body.error?.code], [404, 'collection_not_found']);
   });
 });

@@ -42,7 +42,9 @@ describe('gateway: tenants, keys, isolation, limits, audit', () => {
       ['GET', '/v1/documents/{documentId}', `/v1/documents/${SECRET.documentId}`, undefined, 404, 'document_not_found'],
       ['GET', '/v1/documents/{documentId}/deletion', `/v1/documents/${SECRET.documentId}/deletion`, undefined, 404, 'deletion_not_found'],
       ['GET', '/v1/collections/{collection}/documents', '/v1/collections/plans/documents', undefined, 404, 'collection_not_found'],
+      ['GET', '/v1/collections', '/v1/collections', undefined, 200, ''],
       ['GET', '/v1/collections/{collection}', '/v1/collections/plans', undefined, 404, 'collection_not_found'],
+      ['GET', '/v1/collections/{collection}/deletion', '/v1/collections/plans/deletion', undefined, 404, 'deletion_not_found'],
       ['GET', '/v1/collections/{collection}/reindex', '/v1/collections/plans/reindex', undefined, 404, 'collection_not_found'],
       ['GET', '/v1/collections/{collection}/reindex/{reindexId}', run, undefined, 404, 'reindex_not_found'],
       ['GET', '/v1/collections/{collection}/eval-set', '/v1/collections/plans/eval-set', undefined, 404, 'collection_not_found'],
@@ -62,6 +64,9 @@ describe('gateway: tenants, keys, isolation, limits, audit', () => {
       ['POST', '/v1/collections/{collection}/reindex', '/v1/collections/plans/reindex', {}, 404, 'collection_not_found'],
       ['POST', '/v1/collections/{collection}/rollback', '/v1/collections/plans/rollback', {}, 404, 'collection_not_found'],
       ['PUT', '/v1/collections/{collection}/eval-set', '/v1/collections/plans/eval-set', { questions: [] }, 404, 'collection_not_found'],
+      ['PATCH', '/v1/collections/{collection}', '/v1/collections/plans', { relevanceFloor: 0.99 }, 404, 'collection_not_found'],
+      ['DELETE', '/v1/collections/{collection}', '/v1/collections/plans', undefined, 404, 'collection_not_found'],
+      ['POST', '/v1/collections', '/v1/collections', { name: 'plans', relevanceFloor: 0.99 }, 201, ''],
       // Writing under the same names makes globex's own collection and document, never acme's next version.
       ['POST', '/v1/collections/{collection}/documents', '/v1/collections/plans/documents', { ...SECRET, text: 'globex text', mediaType: 'text/markdown' }, 202, ''],
     ];
@@ -82,6 +87,8 @@ describe('gateway: tenants, keys, isolation, limits, audit', () => {
       assert.equal(response.status, status, `${method} ${path}: ${JSON.stringify(response.body)}`);
       if (code) assert.equal(response.body.error.code, code, `${method} ${path}`);
     }
+    assert.deepEqual((await globex.get('/v1/collections')).body.collections.map((c: { name: string; relevanceFloor: number | null }) => [c.name, c.relevanceFloor]), [['plans', 0.99]], "globex lists its own collection only");
+    assert.equal((await acme.get('/v1/collections/plans')).body.relevanceFloor, null, "acme's settings are untouched");
     const globexUpload = await globex.get(`/v1/documents/${SECRET.documentId}`);
     assert.deepEqual([globexUpload.body.latestVersion, globexUpload.body.versions.length], [1, 1], "globex's upload is its own version 1");
 
