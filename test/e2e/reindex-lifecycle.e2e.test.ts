@@ -106,6 +106,13 @@ describe('re-index lifecycle: uploads, deletes and a killed worker during the ru
     assert.equal(collection.liveGeneration, 2);
     assert.deepEqual(collection.chunking, NEW_CHUNKING);
     assert.deepEqual(collection.generations.map((g: any) => [g.generation, g.state]), [[1, 'retained'], [2, 'live']]);
+    // Each document shows the chunks it has where queries read: the live generation's, not those of the generation it was uploaded into.
+    const shownChunks = async () => {
+      const listed = (await api.get('/v1/collections/ref/documents?limit=500')).body.documents as { chunkCount: number }[];
+      return listed.reduce((sum, d) => sum + d.chunkCount, 0);
+    };
+    const chunksInG2 = collection.chunks;
+    assert.equal(await shownChunks(), chunksInG2, 'documents sum to the live generation\'s chunks');
 
     // While the rebuilt generation serves, another change: it must be in the old one after rollback.
     const lateText = '# Late note\n\nQuokka deployments roll out on Tuesdays only.';
@@ -121,6 +128,8 @@ describe('re-index lifecycle: uploads, deletes and a killed worker during the ru
     collection = (await api.get('/v1/collections/ref')).body;
     assert.equal(collection.liveGeneration, 1);
     assert.deepEqual(collection.chunking, LIVE_CHUNKING);
+    assert.equal(await shownChunks(), collection.chunks, 'after the rollback, generation 1\'s counts');
+    assert.ok(collection.chunks < chunksInG2, `larger chunks, fewer of them: ${collection.chunks} against ${chunksInG2}`);
     const late = await api.postJson('/v1/query', { collection: 'ref', question: 'Which day do quokka deployments roll out?', mode: 'retrieve', topK: 3 });
     assert.equal(late.body.chunks[0]?.documentId, 'Late.md', 'the document uploaded after the swap is found after rollback');
 
