@@ -44,11 +44,14 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
     connectionTimeout: config.REQUEST_TIMEOUT_MS + 10_000,
     serverFactory: (handler) => createServer({ requestTimeout: config.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1_000, config.REQUEST_TIMEOUT_MS / 2) }, handler),
     genReqId: () => crypto.randomUUID(),
+    // Path parameters are validated by their schemas (document ids up to 128 characters); the
+    // router's own limit (100) must not cut in first with an answer in another shape.
+    maxParamLength: 256,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  await app.register(errorHandler);
+  await app.register(errorHandler, { maxUploadBytes: config.MAX_UPLOAD_BYTES });
   await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1 } });
   await app.register(swagger, {
     openapi: {
@@ -66,7 +69,7 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
   if (keyFile) app.log.info({ keyFile }, 'the operator API key is in this file');
 
   await app.register(requestGuards);
-  await app.register(auth, { mode: config.GATEWAY_AUTH, tenants: platform.tenants });
+  await app.register(auth, { mode: config.GATEWAY_AUTH, tenants: platform.tenants, failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE });
   if (config.RATE_LIMITS === 'on') await app.register(rateLimits, { defaultPerMinute: config.RATE_LIMIT_PER_MINUTE, redis });
 
   const admin = new AdminService(platform.tenants, platform.audit);

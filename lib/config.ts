@@ -85,6 +85,8 @@ const envSchema = z
     GUARDRAILS: z.enum(['on', 'off']).default('on'),
     /** Requests per minute per API key, unless the key or its tenant sets another. */
     RATE_LIMIT_PER_MINUTE: int(600),
+    /** Failed authentications per client address and minute before it is answered 429 without a key lookup (0: no limit; per API process). */
+    AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
     /** Set: rate limits and token budgets live in Redis, shared by every API instance. */
     REDIS_URL: z.string().url().optional(),
     /** Registered (by hash) as an admin key of the `platform` tenant at start-up. At least 32 characters. */

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { apiKeyFrom } from '../../lib/gateway/api-key';
+import { FailedAuthLimiter } from '../../lib/gateway/failed-auth-limiter';
 import { DEFAULT_TENANT, DEFAULT_TENANT_SETTINGS, PLATFORM_TENANT, SCOPES, type Scope, type TenantSettings } from '../../lib/gateway/tenant-settings';
 import { PlatformError } from '../../lib/errors';
 import type { TenantStore } from '../../lib/stores/tenant-store';
@@ -43,6 +44,8 @@ declare module 'fastify' {
 export interface AuthOptions {
   mode: 'on' | 'off';
   tenants: TenantStore;
+  /** Failed attempts per client address and minute before it gets 429 without a lookup; 0: no limit. */
+  failuresPerMinute: number;
 }
 
 /**
@@ -50,7 +53,8 @@ export interface AuthOptions {
  * on its next request) before the body is read, then checks the route's scopes. Routes under
  * /v1 that declare no scopes fail the start-up, so none is open by mistake.
  */
-export const auth = fp(async (app: FastifyInstance, { mode, tenants }: AuthOptions) => {
+export const auth = fp(async (app: FastifyInstance, { mode, tenants, failuresPerMinute }: AuthOptions) => {
+  const limiter = failuresPerMinute > 0 ? new FailedAuthLimiter({ maxFailures: failuresPerMinute, windowMs: 60_000 }) : null;
   app.decorateRequest('principal', null as unknown as RequestPrincipal);
   app.decorateRequest('tenantId', '');
 
@@ -66,7 +70,7 @@ export const auth = fp(async (app: FastifyInstance, { mode, tenants }: AuthOptio
   app.addHook('onRequest', async (request) => {
     const required = request.routeOptions.config?.scopes;
     if (!required) return; // public: health, API docs, unknown routes
-    const principal = open ?? (await authenticate(request, tenants));
+    const principal = open ?? (await authenticate(request, tenants, limiter));
     if (!required.some((scope) => principal.scopes.includes(scope))) {
       throw new PlatformError('insufficient_scope', `this route needs a key with scope ${required.join(' or ')}`, 403, { required, granted: principal.scopes });
     }
@@ -75,12 +79,21 @@ export const auth = fp(async (app: FastifyInstance, { mode, tenants }: AuthOptio
   });
 });
 
-async function authenticate(request: FastifyRequest, tenants: TenantStore): Promise<RequestPrincipal> {
+async function authenticate(request: FastifyRequest, tenants: TenantStore, limiter: FailedAuthLimiter | null): Promise<RequestPrincipal> {
   const key = apiKeyFrom(request.headers);
-  if (!key) throw unauthorized('missing_api_key', 'send an API key: "Authorization: Bearer <key>" or "x-api-key: <key>"');
+  const retryAfterSeconds = limiter?.retryAfterSeconds(request.ip, key) ?? 0;
+  if (retryAfterSeconds > 0) {
+    throw new PlatformError('too_many_failed_authentications', `too many failed authentication attempts from this address; retry in ${retryAfterSeconds} s`, 429, { retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });
+  }
+  const refuse = (code: string, message: string) => {
+    limiter?.failed(request.ip);
+    return unauthorized(code, message);
+  };
+  if (!key) throw refuse('missing_api_key', 'send an API key: "Authorization: Bearer <key>" or "x-api-key: <key>"');
   const found = await tenants.authenticate(key);
-  if (!found) throw unauthorized('invalid_api_key', 'the API key is not valid');
-  if (found.key.revokedAt) throw unauthorized('api_key_revoked', `the API key ${found.key.id} was revoked at ${found.key.revokedAt}`);
+  if (!found) throw refuse('invalid_api_key', 'the API key is not valid');
+  if (found.key.revokedAt) throw refuse('api_key_revoked', `the API key ${found.key.id} was revoked at ${found.key.revokedAt}`);
+  limiter?.succeeded(key);
   return {
     tenantId: found.tenant.id,
     keyId: found.key.id,

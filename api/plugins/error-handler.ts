@@ -9,8 +9,6 @@ export interface ErrorBody {
 
 /** Fastify's own error codes that are the client's fault, mapped to ours. */
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: DocumentErrorCode.documentTooLarge, message: 'request body is larger than the configured limit' },
-  FST_REQ_FILE_TOO_LARGE: { status: 413, code: DocumentErrorCode.documentTooLarge, message: 'file is larger than the configured limit' },
   FST_PARTS_LIMIT: { status: 413, code: 'too_many_parts' },
   FST_FILES_LIMIT: { status: 413, code: 'too_many_files', message: 'send one file per request' },
   FST_FIELDS_LIMIT: { status: 413, code: 'too_many_fields' },
@@ -24,7 +22,12 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
  * One error shape for every route: `{ error: { code, message, details?, requestId } }`.
  * 4xx say what was wrong; 5xx never leak internals.
  */
-export const errorHandler = fp(async (app: FastifyInstance) => {
+export const errorHandler = fp(async (app: FastifyInstance, { maxUploadBytes }: { maxUploadBytes: number }) => {
+  const limit = formatBytes(maxUploadBytes);
+  const tooLarge: Record<string, string> = {
+    FST_ERR_CTP_BODY_TOO_LARGE: `the request body is larger than the limit: documents up to ${limit} (MAX_UPLOAD_BYTES), plus 64 KiB for a JSON envelope`,
+    FST_REQ_FILE_TOO_LARGE: `the file is larger than the limit of ${limit} (MAX_UPLOAD_BYTES)`,
+  };
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const requestId = String(request.id);
     const send = (status: number, code: string, message: string, details?: unknown) =>
@@ -38,6 +41,8 @@ export const errorHandler = fp(async (app: FastifyInstance) => {
       const details = error.validation.map((issue) => ({ path: issue.instancePath || '/', message: issue.message }));
       return send(400, 'invalid_request', `invalid ${error.validationContext ?? 'request'}`, details);
     }
+    const oversize = error.code ? tooLarge[error.code] : undefined;
+    if (oversize) return send(413, DocumentErrorCode.documentTooLarge, oversize, { limitBytes: maxUploadBytes });
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;
     if (known) return send(known.status, known.code, known.message ?? error.message);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
@@ -51,3 +56,9 @@ export const errorHandler = fp(async (app: FastifyInstance) => {
     reply.status(404).send({ error: { code: 'route_not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, requestId: String(request.id) } }),
   );
 });
+
+function formatBytes(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}

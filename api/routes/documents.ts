@@ -5,18 +5,20 @@ import { PlatformError } from '../../lib/errors';
 import type { DocumentRecord } from '../../lib/stores/metadata-store';
 import { collectionName, documentId, documentList, documentMetadata, documentView, errorBody, gatewayErrors, jsonUploadBody, uploadAccepted } from '../schemas';
 import { callerOf } from '../plugins/auth';
+import { nulRefused } from '../plugins/request-guards';
 import type { AdminService } from '../services/admin-service';
 import type { DeletionAccepted, DocumentService, UploadRequest } from '../services/document-service';
 
 const errors = { ...gatewayErrors, 404: errorBody, 409: errorBody, 413: errorBody, 415: errorBody, 422: errorBody, 503: errorBody };
 const ingest = { scopes: ['ingest'] as const };
+const upload = { ...ingest, nulTolerant: ['text'] as const };
 const readers = { scopes: ['ingest', 'admin'] as const };
 
 export const documentRoutes: FastifyPluginAsyncZod<{ documents: DocumentService; admin: AdminService; maxUploadBytes: number }> = async (app, { documents, admin, maxUploadBytes }) => {
   app.post(
     '/collections/:collection/documents',
     {
-      config: ingest,
+      config: upload,
       schema: {
         tags: ['documents'],
         summary: 'Upload a document (multipart `file` + optional `metadata` JSON, `documentId`, `title`; or JSON `{ text, title, metadata, documentId, mediaType }`)',
@@ -138,13 +140,19 @@ function readJson(body: unknown): ClientUpload {
 async function readMultipart(request: FastifyRequest, maxUploadBytes: number): Promise<ClientUpload> {
   const fields: Record<string, string> = {};
   let file: { bytes: Buffer; filename: string; mimetype: string } | undefined;
-  for await (const part of request.parts({ limits: { fileSize: maxUploadBytes, files: 1, fields: 8, fieldSize: 64 * 1024 } })) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'file') throw new PlatformError('invalid_request', `unexpected file field ${part.fieldname}; send the document as "file"`);
-      file = { bytes: await part.toBuffer(), filename: part.filename, mimetype: part.mimetype };
-    } else {
-      fields[part.fieldname] = String(part.value);
+  try {
+    for await (const part of request.parts({ limits: { fileSize: maxUploadBytes, files: 1, fields: 8, fieldSize: 64 * 1024 } })) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file') throw new PlatformError('invalid_request', `unexpected file field ${part.fieldname}; send the document as "file"`);
+        file = { bytes: await part.toBuffer(), filename: part.filename, mimetype: part.mimetype };
+      } else {
+        const value = String(part.value);
+        if (value.includes('\u0000')) throw nulRefused(`field ${part.fieldname}`);
+        fields[part.fieldname] = value;
+      }
     }
+  } catch (error) {
+    throw malformedMultipart(error);
   }
   if (!file) throw new PlatformError('invalid_request', 'multipart upload has no "file" part');
   const parsed = z
@@ -159,6 +167,12 @@ async function readMultipart(request: FastifyRequest, maxUploadBytes: number): P
     metadata: parseMetadataField(parsed.data.metadata),
     documentId: parsed.data.documentId,
   };
+}
+
+/** The multipart parser's own errors (no boundary, truncated parts) are the client's: 400, not 500. */
+function malformedMultipart(error: unknown): unknown {
+  if (PlatformError.isInstance(error) || (error as { code?: unknown }).code !== undefined) return error;
+  return new PlatformError('malformed_multipart', `the multipart body cannot be read: ${(error as Error).message}`, 400);
 }
 
 function parseMetadataField(raw: string | undefined): Record<string, unknown> {

@@ -7,7 +7,7 @@ import { PlatformError } from '../../lib/errors';
 describe('error handler', () => {
   it('answers 5xx in the one error shape without internals, and keeps a PlatformError\'s headers', async () => {
     const app = Fastify({ genReqId: () => 'req-1' });
-    await app.register(errorHandler);
+    await app.register(errorHandler, { maxUploadBytes: 1024 * 1024 });
     app.get('/boom', async () => {
       throw new Error('connect ECONNREFUSED 10.0.0.7:5432 password=hunter2 at /srv/app/lib/stores/sql.ts:42');
     });

@@ -102,7 +102,7 @@ describe('hostile input over HTTP', () => {
     await expectError(stack.api.postJson('/v1/collections/policies/documents', { text: 'x', documentId: '../../etc/passwd' }), 400, 'invalid_request', 'document id with ../');
     await expectError(stack.api.get('/v1/documents/..%2F..%2Fetc%2Fpasswd'), 400, 'invalid_request', 'encoded traversal in the path');
     await expectError(stack.api.postJson('/v1/collections/..%2Fother/documents', { text: 'x' }), 400, 'invalid_request', 'collection with ../');
-    await expectError(stack.api.get('/v1/documents/%00secret'), 400, 'invalid_request', 'NUL in an id');
+    await expectError(stack.api.get('/v1/documents/%00secret'), 400, 'invalid_character', 'NUL in an id');
   });
 
   it('refuses deeply nested, huge and malformed JSON with 400 or 413', async () => {
@@ -170,6 +170,62 @@ describe('hostile input over HTTP', () => {
     assert.ok(!history.includes('4111 1111') && !history.includes('pat@example.org'), 'the raw values never reached Temporal');
     const audit = JSON.stringify((await stack.api.get('/v1/admin/audit?category=guardrail&limit=500')).body);
     assert.ok(!audit.includes('4111 1111') && !audit.includes('pat@example.org'), 'nor the audit log');
+  });
+
+  it('keeps its limits consistent: a document id the upload accepts can be read and deleted', async () => {
+    const id = `long-${'x'.repeat(122)}`;
+    assert.equal(id.length, 127);
+    const upload = await stack.api.postJson('/v1/collections/policies/documents', { text: 'Parking permits are renewed every spring.', documentId: id });
+    assert.equal(upload.status, 202, JSON.stringify(upload.body));
+    assert.equal((await stack.api.get(`/v1/documents/${id}`)).status, 200, 'GET of a 127-character id');
+    await waitFor('long id ready', async () => (await stack.api.get(`/v1/documents/${id}`)).body, (d) => d.stage === 'ready');
+    assert.equal((await stack.api.delete(`/v1/documents/${id}`)).status, 202, 'DELETE of a 127-character id');
+    await expectError(stack.api.get(`/v1/documents/${'y'.repeat(129)}`), 400, 'invalid_request', 'an id over the limit is refused like any bad id');
+  });
+
+  it('refuses NUL characters wherever text is stored, with 400 and nothing stored', async () => {
+    await expectError(stack.api.postJson('/v1/collections/policies/documents', { text: 'fine text', title: 'bad\u0000title' }), 400, 'invalid_character', 'NUL in a title');
+    await expectError(stack.api.postJson('/v1/collections/policies/documents', { text: 'fine text', metadata: { team: 'a\u0000b' } }), 400, 'invalid_character', 'NUL in a metadata value');
+    await expectError(stack.api.postJson('/v1/query', { collection: 'policies', question: 'vacation\u0000days', mode: 'retrieve' }), 400, 'invalid_character', 'NUL in a question');
+    await expectError(stack.api.putJson('/v1/collections/policies/eval-set', { questions: [{ question: 'a\u0000b', relevantDocumentIds: ['vacation'] }] }), 400, 'invalid_character', 'NUL in an eval-set question');
+    await expectError(stack.api.postJson('/v1/admin/tenants/default/keys', { name: 'k\u0000', scopes: ['query'] }), 400, 'invalid_character', 'NUL in a key name');
+    await expectError(stack.api.get('/v1/admin/audit?action=a%00b'), 400, 'invalid_character', 'NUL in an audit filter');
+    await expectError(stack.api.upload('policies', { bytes: new TextEncoder().encode('fine text'), filename: 'n.txt', type: 'text/plain' }, { title: 'x\u0000y' }), 400, 'invalid_character', 'NUL in a multipart field');
+    // In document text NUL is a control character like others: parsing drops it, from JSON as from a file.
+    for (const [id, send] of [
+      ['nul-text', () => stack.api.postJson('/v1/collections/policies/documents', { text: 'Badges are\u0000 returned on the last day.', documentId: 'nul-text' })],
+      ['nul-file', () => stack.api.upload('policies', { bytes: new TextEncoder().encode('Badges are\u0000 returned on the last day.'), filename: 'nul.txt', type: 'text/plain' }, { documentId: 'nul-file' })],
+    ] as const) {
+      assert.equal((await send()).status, 202, id);
+      const settled = await waitFor(`${id} settled`, async () => (await stack.api.get(`/v1/documents/${id}`)).body, (d) => ['ready', 'failed'].includes(d.stage));
+      assert.equal(settled.stage, 'ready', JSON.stringify(settled.versions?.[0]?.error));
+    }
+  });
+
+  it('answers a multipart body without a boundary with 400', async () => {
+    await expectError(stack.api.postRaw('/v1/collections/policies/documents', 'hello', 'multipart/form-data'), 400, 'malformed_multipart', 'no boundary');
+    await expectError(stack.api.postRaw('/v1/collections/policies/documents', '--x\r\nbroken', 'multipart/form-data; boundary=x'), 400, 'malformed_multipart', 'truncated parts');
+  });
+
+  it('names the limit in a 413', async () => {
+    const response = await stack.api.postJson('/v1/collections/policies/documents', { text: 'a'.repeat(MAX_UPLOAD_BYTES + 100 * 1024) });
+    assert.equal(response.status, 413);
+    assert.match(response.body.error.message, /2 MiB/, response.body.error.message);
+    assert.deepEqual(response.body.error.details, { limitBytes: MAX_UPLOAD_BYTES });
+  });
+
+  it('limits failed authentication per client address, without slowing those with a key', async () => {
+    const bad = (i: number) => fetch(`${stack.baseUrl}/v1/collections`, { headers: { authorization: `Bearer rag_bogus_${i}` } });
+    const statuses: number[] = [];
+    for (let round = 0; round < 8; round++) statuses.push(...(await Promise.all(Array.from({ length: 25 }, (_, i) => bad(round * 25 + i)))).map((r) => r.status));
+    assert.equal(statuses[0], 401);
+    const limited = statuses.filter((s) => s === 429).length;
+    assert.ok(limited > 100, `${limited} of ${statuses.length} invalid-key requests answered 429`);
+    const limitedReply = await bad(999);
+    assert.equal(limitedReply.status, 429);
+    assert.equal(((await limitedReply.json()) as any).error.code, 'too_many_failed_authentications');
+    assert.ok(Number(limitedReply.headers.get('retry-after')) > 0);
+    assert.equal((await stack.api.get('/v1/collections')).status, 200, 'a valid key from the same address still works');
   });
 
   it('afterwards, every earlier document is intact and still found', async () => {
