@@ -17,6 +17,7 @@ import { requestGuards } from './plugins/request-guards';
 import { adminRoutes } from './routes/admin';
 import { collectionRoutes } from './routes/collections';
 import { documentRoutes } from './routes/documents';
+import { healthRoutes } from './routes/health';
 import { queryRoutes } from './routes/query';
 import { CollectionService } from './services/collection-service';
 import { DocumentService } from './services/document-service';
@@ -83,7 +84,7 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
     estimate: { chunkTokens: config.CHUNK_SIZE_TOKENS, promptTokens: 250, outputTokens: Math.max(300, ...config.chatModels.map((m) => m.maxOutputTokens ?? 0)) },
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  await app.register(healthRoutes, { platform, temporal });
   await app.register(adminRoutes, { prefix: '/v1', admin });
   await app.register(documentRoutes, { prefix: '/v1', documents: new DocumentService(platform, temporal), admin, maxUploadBytes: config.MAX_UPLOAD_BYTES });
   await app.register(collectionRoutes, { prefix: '/v1', collections, reindex: new ReindexService(platform, temporal), admin });

@@ -115,7 +115,7 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
         tags: ['query'],
         summary: 'A grounded, cited answer, or ranked chunks: hybrid retrieval (dense + BM25, RRF) over the active version of each document',
         body: queryBody,
-        response: { 200: z.union([answerResponse, retrieveResponse]), ...gatewayErrors, 404: errorBody, 422: errorBody, 502: errorBody },
+        response: { 200: z.union([answerResponse, retrieveResponse]), ...gatewayErrors, 404: errorBody, 422: errorBody, 502: errorBody, 503: errorBody },
       },
     },
     async (request, reply) => {
@@ -127,11 +127,18 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
 
       // Guard and budget first: their refusals are plain 400/429 answers, not stream events.
       const admitted = await queries.admit(caller, { ...input, mode });
-      // Server-sent events: the reply is written here, not by Fastify's serializer.
-      reply.hijack();
+      // Server-sent events: the reply is written here, not by Fastify's serializer. The stream
+      // opens with its first event, so a failure before (the run could not start) is a plain answer.
       const out = reply.raw;
-      out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
-      const send = (event: string, data: unknown) => out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      let opened = false;
+      const send = (event: string, data: unknown) => {
+        if (!opened) {
+          reply.hijack();
+          out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+          opened = true;
+        }
+        out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      };
       const closed = new AbortController();
       out.on('close', () => closed.abort());
       try {
@@ -141,11 +148,11 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
         });
         send('answer', { mode, ...present(answer) });
       } catch (error) {
+        if (!opened) throw error;
         send('error', streamError(error, String(request.id)));
         if (!PlatformError.isInstance(error)) request.log.error({ err: error }, 'streamed answer failed');
-      } finally {
-        out.end();
       }
+      out.end();
     },
   );
 };

@@ -8,7 +8,7 @@ import { collectionNotFound, type CollectionSettings, type CollectionSummary, ty
 import type { GenerationRecord } from '../../lib/stores/generation-store';
 import type { FilterableType } from '../../lib/stores/vector-index';
 import type { deleteCollectionWorkflow } from '../../workflows';
-import { orchestratorUnavailable } from './orchestrator-unavailable';
+import { orchestratorUnavailable, promptly } from './orchestrator-unavailable';
 
 export interface NewCollection {
   tenantId: string;
@@ -86,12 +86,12 @@ export class CollectionService {
     if (!(await collections.get(tenantId, name))) throw collectionNotFound(name);
     const workflowId = deleteCollectionWorkflowId(tenantId, name, randomBytes(6).toString('hex'));
     try {
-      await this.temporal.workflow.start<typeof deleteCollectionWorkflow>('deleteCollectionWorkflow', {
+      await promptly(this.temporal, () => this.temporal.workflow.start<typeof deleteCollectionWorkflow>('deleteCollectionWorkflow', {
         taskQueue: TASK_QUEUES.ingest,
         workflowId,
         args: [{ tenantId, collection: name, workflowId }],
         staticSummary: `Delete collection ${name} of tenant ${tenantId}`,
-      });
+      }));
     } catch (error) {
       throw orchestratorUnavailable(error, 'the collection is unchanged; send the DELETE again to retry');
     }
@@ -106,7 +106,7 @@ export class CollectionService {
     const base = { collection: name, workflowId: tombstone.workflowId, deletedAt: tombstone.deletedAt };
     if (tombstone.purged) return { ...base, status: 'completed' };
     try {
-      const run = await this.temporal.workflow.getHandle(tombstone.workflowId).describe();
+      const run = await promptly(this.temporal, () => this.temporal.workflow.getHandle(tombstone.workflowId).describe());
       return { ...base, status: run.status.name === 'RUNNING' ? 'running' : run.status.name === 'COMPLETED' ? 'completed' : 'failed' };
     } catch (error) {
       throw orchestratorUnavailable(error, 'the deletion status cannot be read now; it goes on');

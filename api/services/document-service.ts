@@ -9,7 +9,7 @@ import type { Platform } from '../../lib/platform';
 import { runSearchAttributes } from '../../lib/search-attributes';
 import type { CollectionRecord, DocumentRecord } from '../../lib/stores/metadata-store';
 import type { deleteDocumentWorkflow, ingestDocumentWorkflow } from '../../workflows';
-import { orchestratorUnavailable } from './orchestrator-unavailable';
+import { orchestratorUnavailable, promptly } from './orchestrator-unavailable';
 
 export interface UploadRequest {
   tenantId: string;
@@ -141,14 +141,14 @@ export class DocumentService {
     if (!doc) throw new PlatformError('document_not_found', `no document ${documentId}`, 404);
     const workflowId = deleteWorkflowId(tenantId, documentId, doc.latestVersion);
     try {
-      await this.temporal.workflow.start<typeof deleteDocumentWorkflow>('deleteDocumentWorkflow', {
+      await promptly(this.temporal, () => this.temporal.workflow.start<typeof deleteDocumentWorkflow>('deleteDocumentWorkflow', {
         taskQueue: TASK_QUEUES.ingest,
         workflowId,
         args: [{ tenantId, documentId, workflowId, throughVersion: doc.latestVersion }],
         staticSummary: `Delete ${documentId} (versions up to ${doc.latestVersion}) from ${doc.collection}`,
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      });
+      }));
     } catch (error) {
       throw orchestratorUnavailable(error, 'the document is unchanged; send the DELETE again to retry');
     }
@@ -163,7 +163,7 @@ export class DocumentService {
     if (!tombstone) throw new PlatformError('deletion_not_found', `document ${documentId} is not being or has not been deleted`, 404);
     let status: DeletionAccepted['status'];
     try {
-      const run = await this.temporal.workflow.getHandle(tombstone.workflowId).describe();
+      const run = await promptly(this.temporal, () => this.temporal.workflow.getHandle(tombstone.workflowId).describe());
       status = run.status.name === 'COMPLETED' ? 'completed' : run.status.name === 'RUNNING' ? 'running' : 'failed';
     } catch (error) {
       throw orchestratorUnavailable(error, 'the deletion status cannot be read now; it goes on');
@@ -174,7 +174,7 @@ export class DocumentService {
   private async startIngestion(workflowId: string, collection: CollectionRecord, input: IngestDocumentInput): Promise<void> {
     const searchable = this.platform.config.TEMPORAL_SEARCH_ATTRIBUTES === 'on';
     try {
-      await this.temporal.workflow.start<typeof ingestDocumentWorkflow>('ingestDocumentWorkflow', {
+      await promptly(this.temporal, () => this.temporal.workflow.start<typeof ingestDocumentWorkflow>('ingestDocumentWorkflow', {
         taskQueue: TASK_QUEUES.ingest,
         workflowId,
         args: [input],
@@ -184,7 +184,7 @@ export class DocumentService {
         // failed, or was stopped before it finished): a new run of the same version.
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      });
+      }));
     } catch (error) {
       throw orchestratorUnavailable(error, 'the upload is stored; send it again to retry');
     }

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { PlatformError } from '../../lib/errors';
 
 /** Temporal out of reach: a 503 that says what state the request left things in. */
@@ -5,3 +6,14 @@ export function orchestratorUnavailable(error: unknown, state: string): Platform
   if (PlatformError.isInstance(error)) return error;
   return Object.assign(new PlatformError('orchestrator_unavailable', `the workflow service could not be reached; ${state}`, 503), { cause: error });
 }
+
+/**
+ * Runs calls to Temporal under a deadline: with the cluster out of reach the client would retry
+ * for about 20 s; a caller gets its 503 in seconds instead. Long polls (a run's result) are not
+ * meant for it.
+ */
+export function promptly<T>(temporal: Client, call: () => Promise<T>, timeoutMs = ORCHESTRATOR_CALL_TIMEOUT_MS): Promise<T> {
+  return temporal.connection.withDeadline(Date.now() + timeoutMs, call);
+}
+
+export const ORCHESTRATOR_CALL_TIMEOUT_MS = 5_000;

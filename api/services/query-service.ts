@@ -7,6 +7,7 @@ import { PlatformError } from '../../lib/errors';
 import { COLLECTION_NOT_FOUND, QUERY_TASK_QUEUE, type RetrieveInput, type RetrievedChunk } from '../../lib/query/types';
 import type { SqlDatabase } from '../../lib/stores/sql';
 import type { answerQueryWorkflow, retrieveWorkflow } from '../../workflows';
+import { orchestratorUnavailable, promptly } from './orchestrator-unavailable';
 
 export interface RetrieveAnswer {
   chunks: RetrievedChunk[];
@@ -33,9 +34,8 @@ export class QueryService {
   async retrieve(input: RetrieveInput): Promise<RetrieveAnswer> {
     const traceId = newTraceId(input.tenantId);
     const started = performance.now();
-    const result = await this.run(input, () =>
-      this.temporal.workflow.execute<typeof retrieveWorkflow>('retrieveWorkflow', { ...this.workflowOptions(traceId), args: [input] }),
-    );
+    const handle = await this.startPromptly(() => this.temporal.workflow.start<typeof retrieveWorkflow>('retrieveWorkflow', { ...this.workflowOptions(traceId), args: [input] }));
+    const result = await this.run(input, () => handle.result());
     const total = performance.now() - started;
     const { embed, search } = result.latencyMs;
     return { chunks: result.chunks, traceId, latencyMs: { embed: round(embed), search: round(search), orchestration: round(total - embed - search), total: round(total) } };
@@ -75,7 +75,16 @@ export class QueryService {
   }
 
   private start(traceId: string, input: AnswerInput) {
-    return this.temporal.workflow.start<typeof answerQueryWorkflow>('answerQueryWorkflow', { ...this.workflowOptions(traceId), args: [input] });
+    return this.startPromptly(() => this.temporal.workflow.start<typeof answerQueryWorkflow>('answerQueryWorkflow', { ...this.workflowOptions(traceId), args: [input] }));
+  }
+
+  /** Temporal out of reach: 503 within the call deadline, nothing started. */
+  private async startPromptly<T>(start: () => Promise<T>): Promise<T> {
+    try {
+      return await promptly(this.temporal, start);
+    } catch (error) {
+      throw orchestratorUnavailable(error, 'nothing was started; ask again');
+    }
   }
 
   private workflowOptions(traceId: string) {

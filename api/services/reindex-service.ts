@@ -9,6 +9,7 @@ import { targetOf, type GenerationRecord } from '../../lib/stores/generation-sto
 import type { ReindexRunRecord, RunError } from '../../lib/stores/reindex-run-store';
 import type { LabeledQuestion } from '../../lib/stores/eval-set-store';
 import type { reindexCollectionWorkflow } from '../../workflows';
+import { promptly } from './orchestrator-unavailable';
 
 export interface ReindexRequest {
   tenantId: string;
@@ -67,14 +68,14 @@ export class ReindexService {
   /** Pause and resume are signals: the run acts on them between batches and before the swap. */
   async signal(tenantId: string, collection: string, runId: string, signal: 'pause' | 'resume'): Promise<ReindexRunView> {
     const run = await this.requireActive(tenantId, collection, runId);
-    await this.temporal.workflow.getHandle(run.workflowId).signal(signal).catch(orchestratorError);
+    await promptly(this.temporal, () => this.temporal.workflow.getHandle(run.workflowId).signal(signal)).catch(orchestratorError);
     return this.get(tenantId, collection, runId);
   }
 
   /** The run removes the half-built generation itself on its way out. */
   async cancel(tenantId: string, collection: string, runId: string): Promise<ReindexRunView> {
     const run = await this.requireActive(tenantId, collection, runId);
-    await this.temporal.workflow.getHandle(run.workflowId).cancel().catch(orchestratorError);
+    await promptly(this.temporal, () => this.temporal.workflow.getHandle(run.workflowId).cancel()).catch(orchestratorError);
     return this.get(tenantId, collection, runId);
   }
 
@@ -108,7 +109,7 @@ export class ReindexService {
     };
     const { chunkSizeTokens, chunkOverlapTokens } = to.chunking;
     try {
-      await this.temporal.workflow.start<typeof reindexCollectionWorkflow>('reindexCollectionWorkflow', {
+      await promptly(this.temporal, () => this.temporal.workflow.start<typeof reindexCollectionWorkflow>('reindexCollectionWorkflow', {
         taskQueue: REINDEX_TASK_QUEUE,
         workflowId,
         args: [input],
@@ -117,7 +118,7 @@ export class ReindexService {
         ...(config.TEMPORAL_SEARCH_ATTRIBUTES === 'on' && {
           typedSearchAttributes: runSearchAttributes({ tenantId: to.tenantId, collection: to.collection, generation: to.generation, stage: 'queued' }),
         }),
-      });
+      }));
     } catch {
       // Nothing was started: release the generation so the collection can be re-indexed again.
       await generations.abandonBuild(to, 'failed', kind);
