@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { AnswerFieldStream, StreamPublisher } from '../lib/answer/answer-stream';
 import type { EvidenceScorer } from '../lib/answer/evidence-scorer';
 import { extractiveAnswer } from '../lib/answer/extractive';
@@ -131,6 +131,7 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, settin
       const publisher = input.streamChannel ? new StreamPublisher(db, input.streamChannel, input.streamSegment) : undefined;
       const answerText = new AnswerFieldStream();
       if (publisher && input.repair) publisher.reset('the previous reply failed validation');
+      const beating = setInterval(() => context.heartbeat({ waitingFor: input.candidate }), HEARTBEAT_EVERY_MS);
       try {
         const { result, calls } = await gateway.call(
           input.candidate,
@@ -163,8 +164,12 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, settin
         };
       } catch (error) {
         if (!(error instanceof GatewayCallFailed)) throw error;
+        // The provider's own words (and any internal address) go to the worker's log; the answer says what kind of failure it was.
+        log.warn('model call failed', { candidate: input.candidate, kind: error.error.kind, status: error.error.status, message: error.error.message });
         const details: CandidateFailure = { calls: error.calls, textStarted: error.textStarted };
-        throw ApplicationFailure.create({ message: error.message, type: error.error.kind, nonRetryable: true, details: [details] });
+        throw ApplicationFailure.create({ message: error.error.status ? `HTTP ${error.error.status}` : 'no HTTP answer', type: error.error.kind, nonRetryable: true, details: [details] });
+      } finally {
+        clearInterval(beating);
       }
     },
 
@@ -186,6 +191,9 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, settin
     },
   };
 }
+
+/** Heartbeats while a model call runs (the workflow's heartbeat timeout is 15 s). */
+const HEARTBEAT_EVERY_MS = 3_000;
 
 /** At most a third of the reranked candidates from one document, so one large manual cannot crowd out the rest. */
 export function perDocumentCap(candidates: number): number {

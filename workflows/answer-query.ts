@@ -14,8 +14,11 @@ const { rerankChunks, routeAnswer, answerExtractively } = proxyLocalActivities<A
 });
 // The activity is the only retry loop for model calls (it honours Retry-After and feeds the
 // circuit breakers); the SDK never retries it. Failing over is this workflow's walk.
+// It heartbeats while the model works: a worker that dies mid-answer is noticed in seconds and
+// the walk moves to the next candidate.
 const { generateAnswer } = proxyActivities<AnswerActivities>({
   startToCloseTimeout: '3 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: { maximumAttempts: 1 },
 });
 

@@ -20,13 +20,15 @@ export interface IngestProgress {
 
 export const ingestProgressQuery = defineQuery<IngestProgress>('ingestProgress');
 
+// Outages of the database, the index or the embedding endpoint are waited out for hours (each
+// activity also has a schedule-to-close bound below); a bad document fails at once, never retried.
 const retry = {
   initialInterval: '1 second',
   backoffCoefficient: 2,
-  maximumInterval: '1 minute',
-  maximumAttempts: 8,
+  maximumInterval: '5 minutes',
   nonRetryableErrorTypes: [...NON_RETRYABLE_INGEST_ERRORS],
 };
+const OUTAGE_BOUND = '12 hours';
 
 /**
  * parse → (chunk → embed → index) per target generation → activate. Each step is an activity over
@@ -36,10 +38,10 @@ const retry = {
  */
 export async function ingestDocumentWorkflow(input: IngestDocumentInput): Promise<IngestDocumentResult> {
   const heartbeatTimeout = input.heartbeatTimeoutMs;
-  const io = proxyActivities<IngestActivities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout, retry });
-  const embedding = proxyActivities<IngestActivities>({ taskQueue: TASK_QUEUES.embed, startToCloseTimeout: '4 hours', heartbeatTimeout, retry });
+  const io = proxyActivities<IngestActivities>({ startToCloseTimeout: '30 minutes', scheduleToCloseTimeout: OUTAGE_BOUND, heartbeatTimeout, retry });
+  const embedding = proxyActivities<IngestActivities>({ taskQueue: TASK_QUEUES.embed, startToCloseTimeout: '4 hours', scheduleToCloseTimeout: OUTAGE_BOUND, heartbeatTimeout, retry });
   // Book-keeping after failure must run even if the run itself is being cancelled.
-  const cleanup = proxyActivities<IngestActivities>({ startToCloseTimeout: '5 minutes', retry: { ...retry, maximumAttempts: 20 } });
+  const cleanup = proxyActivities<IngestActivities>({ startToCloseTimeout: '5 minutes', scheduleToCloseTimeout: OUTAGE_BOUND, retry });
 
   const progress: IngestProgress = { stage: 'queued' };
   setHandler(ingestProgressQuery, () => progress);

@@ -19,6 +19,8 @@ export interface GatewayCallOptions {
   sleep: (ms: number) => Promise<void>;
   /** Called before each attempt, so long waits still heartbeat. */
   onAttempt?: (attempt: number) => void;
+  /** Jitter source in [0, 1): retries of many callers after one outage spread out instead of arriving together. */
+  random?: () => number;
 }
 
 /** A provider that failed for this call, with every attempt accounted for. */
@@ -89,12 +91,20 @@ export class ChatGateway {
         calls.push({ provider: name, model: result.model, inputTokens, outputTokens, costUsd: costUsd(config, inputTokens, outputTokens), latencyMs: result.latencyMs, outcome: 'valid' });
         return { result, calls };
       } catch (thrown) {
+        const latencyMs = Math.round(performance.now() - started);
+        if (request.signal?.aborted) {
+          // The caller went away: not the provider's failure, and nothing to retry.
+          breaker.release();
+          calls.push({ ...skippedCall(config), latencyMs, outcome: 'failed', error: `${name}: aborted` });
+          throw new GatewayCallFailed(new ProviderError(`${name}: the call was cancelled`, name, 'aborted'), calls, textStarted);
+        }
         const error = ProviderError.isInstance(thrown) ? thrown : new ProviderError(`${name} failed: ${(thrown as Error).message}`, name, 'retryable');
-        calls.push({ ...skippedCall(config), latencyMs: Math.round(performance.now() - started), outcome: 'failed', error: `${error.kind}: ${error.message.slice(0, 300)}` });
+        calls.push({ ...skippedCall(config), latencyMs, outcome: 'failed', error: error.summary });
         // Only the provider's own trouble counts against it: a request it cannot take is not an outage.
         if (error.retryable) breaker.recordFailure();
         else breaker.recordSuccess();
-        const delay = Math.max(this.retry.initialDelayMs * 2 ** (attempt - 1), error.retryAfterMs ?? 0);
+        const backoff = this.retry.initialDelayMs * 2 ** (attempt - 1) * (0.5 + (options.random ?? Math.random)() / 2);
+        const delay = Math.max(Math.round(backoff), error.retryAfterMs ?? 0);
         if (!error.retryable || textStarted || attempt >= this.retry.maxAttempts || delay > this.retry.maxDelayMs) {
           throw new GatewayCallFailed(error, calls, textStarted);
         }

@@ -38,6 +38,11 @@ export class CircuitBreaker {
     this.current = 'closed';
   }
 
+  /** The call ended without saying anything about the provider (the caller aborted it): a half-open probe slot is freed, nothing else changes. */
+  release(): void {
+    this.probeInFlight = false;
+  }
+
   recordFailure(): void {
     this.probeInFlight = false;
     this.failures++;

@@ -59,9 +59,11 @@ export class OpenAiChatProvider implements ChatProvider {
     let usage = usageOf(undefined);
     let done = false;
     let buffer = '';
+    // One decoder for the whole stream: a character split between two network chunks arrives whole.
+    const decoder = new TextDecoder('utf-8');
     try {
       for await (const bytes of response.body ?? []) {
-        buffer += Buffer.from(bytes).toString('utf8');
+        buffer += decoder.decode(bytes, { stream: true });
         let newline: number;
         while ((newline = buffer.indexOf('\n')) !== -1) {
           const line = buffer.slice(0, newline).trim();

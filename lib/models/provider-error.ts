@@ -5,9 +5,10 @@ const marker = Symbol.for('rag-platform.ProviderError');
  * - `retryable`: 408/409/429/5xx, timeouts, broken responses; retry with backoff (honour Retry-After);
  * - `rejected`: other 4xx; retrying cannot help;
  * - `context_window` / `content_policy`: this model cannot take this input; route to another candidate;
- * - `unavailable`: its circuit breaker is open; skip it without a call.
+ * - `unavailable`: its circuit breaker is open; skip it without a call;
+ * - `aborted`: the caller gave up (a client went away); says nothing about the provider.
  */
-export type ProviderErrorKind = 'retryable' | 'rejected' | 'context_window' | 'content_policy' | 'unavailable';
+export type ProviderErrorKind = 'retryable' | 'rejected' | 'context_window' | 'content_policy' | 'unavailable' | 'aborted';
 
 export class ProviderError extends Error {
   readonly [marker] = true;
@@ -25,6 +26,14 @@ export class ProviderError extends Error {
 
   get retryable(): boolean {
     return this.kind === 'retryable';
+  }
+
+  /**
+   * What tenants may read: the kind and the HTTP status. The message (the provider's own text,
+   * addresses of internal endpoints) is for logs only.
+   */
+  get summary(): string {
+    return `${this.provider}: ${this.kind}${this.status ? ` (HTTP ${this.status})` : ''}`;
   }
 
   static isInstance(error: unknown): error is ProviderError {

@@ -75,7 +75,8 @@ describe('model failover end to end', () => {
     assert.ok(performance.now() - started >= 1000, 'Retry-After was honoured');
     assert.equal(response.body.model.provider, 'primary');
     assert.deepEqual(response.body.usage.calls.map((c: any) => c.outcome), ['failed', 'failed', 'valid']);
-    assert.match(response.body.usage.calls[1].error, /^retryable: primary answered 500/);
+    assert.equal(response.body.usage.calls[1].error, 'primary: retryable (HTTP 500)', 'the kind and status; the provider\'s text stays in the worker log');
+    assert.ok(!JSON.stringify(response.body).includes('oops'));
 
     primary.next({ malformed: true });
     const malformed = await ask();
@@ -93,7 +94,7 @@ describe('model failover end to end', () => {
       const primaryRequests = await requestsTo(primary, async () => (response = await ask()))();
       assert.equal(primaryRequests, 1, 'one request, no retry');
       assert.equal(response.body.model.provider, 'secondary', JSON.stringify(response.body));
-      assert.match(response.body.fallbacks[0], /^primary: (rejected|context_window)/);
+      assert.match(response.body.fallbacks[0], /^primary: (rejected|context_window): HTTP 400$/);
     }
   });
 
@@ -163,5 +164,19 @@ describe('model failover end to end', () => {
       assert.equal(streamed.events.at(-1)?.data.error.code, 'stream_broken');
     })();
     assert.equal(secondaryRequests, 0);
+  });
+
+  it('schedules model calls with a heartbeat timeout (a dead worker fails over in seconds), and ingestion to wait out outages for hours', async () => {
+    const scheduled = async (workflowId: string) =>
+      (await stack.env.client.workflow.getHandle(workflowId).fetchHistory()).events?.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [])) ?? [];
+    const seconds = (d: { seconds?: unknown } | null | undefined) => Number(d?.seconds ?? 0);
+    const answer = await ask();
+    const generate = (await scheduled(answer.body.traceId)).find((a) => a.activityType?.name === 'generateAnswer');
+    assert.equal(seconds(generate?.heartbeatTimeout), 15);
+    const run = (await api.get('/v1/documents/refunds')).body.versions[0].workflowId;
+    const parse = (await scheduled(run)).find((a) => a.activityType?.name === 'parseDocument');
+    assert.ok(parse, 'the ingestion run parsed');
+    assert.equal(seconds(parse?.scheduleToCloseTimeout), 12 * 3600, 'an outage is waited out for up to 12 hours');
+    assert.equal(parse?.retryPolicy?.maximumAttempts ?? 0, 0, 'no attempt count cuts that short');
   });
 });

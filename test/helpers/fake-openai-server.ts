@@ -7,7 +7,9 @@ export type Behaviour =
   | { malformed: true }
   | { hang: true }
   /** Streams the normal reply but for its last `breakStreamBeforeEnd` pieces, then drops the connection. */
-  | { breakStreamBeforeEnd: number };
+  | { breakStreamBeforeEnd: number }
+  /** Streams this reply with every multi-byte character cut between two network writes. */
+  | { splitCharacters: string };
 
 /**
  * A real HTTP server on loopback that speaks the OpenAI chat-completions API (JSON or streamed as
@@ -67,6 +69,10 @@ export class FakeOpenAiServer {
       );
       return;
     }
+    if (body?.stream && 'splitCharacters' in behaviour) {
+      void this.streamSplit(response, body.model, behaviour.splitCharacters);
+      return;
+    }
     if (body?.stream) {
       this.stream(response, body.model, reply, 'breakStreamBeforeEnd' in behaviour ? behaviour.breakStreamBeforeEnd : undefined);
       return;
@@ -78,6 +84,23 @@ export class FakeOpenAiServer {
         usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
       }),
     );
+  }
+
+  private async streamSplit(response: ServerResponse, model: string, reply: string): Promise<void> {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    const events = [...reply].map((c) => `data: ${JSON.stringify({ model, choices: [{ index: 0, delta: { content: c } }] })}\n\n`);
+    events.push(`data: ${JSON.stringify({ model, choices: [], usage: { prompt_tokens: 12, completion_tokens: 3 } })}\n\ndata: [DONE]\n\n`);
+    const bytes = Buffer.from(events.join(''), 'utf8');
+    // Cut after the first byte of every multi-byte sequence; the pause keeps the writes apart on the wire.
+    let from = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      if ((bytes[i] as number) >= 0xc0) {
+        response.write(bytes.subarray(from, i + 1));
+        from = i + 1;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    response.end(bytes.subarray(from));
   }
 
   private stream(response: ServerResponse, model: string, reply: string, breakBeforeEnd: number | undefined): void {

@@ -9,7 +9,8 @@ describe('ChatGateway against a real misbehaving HTTP server', () => {
   let server: FakeOpenAiServer;
   let now = 0;
   const waits: number[] = [];
-  const options = { sleep: async (ms: number) => void waits.push(ms) };
+  // Jitter at its top (random → 1): the full backoff, so waits can be named exactly.
+  const options = { sleep: async (ms: number) => void waits.push(ms), random: () => 0.999999 };
   const request = { messages: [{ role: 'user' as const, content: 'hi' }], maxTokens: 50 };
   let gateway: ChatGateway;
 
@@ -81,5 +82,32 @@ describe('ChatGateway against a real misbehaving HTTP server', () => {
     assert.equal(gateway.breakerState('fake'), 'half-open');
     assert.equal((await gateway.call('fake', request, options)).result.text, 'ok');
     assert.equal(gateway.breakerState('fake'), 'closed');
+  });
+
+  it('counts aborted calls against nobody: three disconnects leave a healthy provider\'s breaker closed', async () => {
+    await gateway.call('fake', request, options);
+    const before = server.requests.length;
+    for (let i = 0; i < 3; i++) {
+      server.next({ hang: true });
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(new Error('client went away')), 30);
+      const aborted = await failure(gateway.call('fake', { ...request, signal: abort.signal }, options));
+      assert.equal(aborted.error.kind, 'aborted');
+    }
+    assert.equal(server.requests.length - before, 3, 'an aborted call is not retried');
+    assert.equal(gateway.breakerState('fake'), 'closed');
+    assert.equal((await gateway.call('fake', request, options)).result.text, 'ok');
+  });
+
+  it('spreads retries with jitter, and keeps the provider\'s words out of what callers see', async () => {
+    waits.length = 0;
+    server.next({ status: 503, body: { error: { message: 'upstream 10.0.3.7:8443 overloaded' } } }, { status: 503, body: {} });
+    const { calls } = await gateway.call('fake', request, { ...options, random: () => 0 });
+    assert.deepEqual(waits, [50, 100], 'half the backoff at the bottom of the jitter');
+    assert.deepEqual(calls.map((call) => call.error), ['fake: retryable (HTTP 503)', 'fake: retryable (HTTP 503)', undefined]);
+    server.next({ status: 400, body: { error: { message: 'internal host llm-7.corp rejected it' } } });
+    const rejected = await failure(gateway.call('fake', request, options));
+    assert.equal(rejected.error.summary, 'fake: rejected (HTTP 400)');
+    assert.ok(!JSON.stringify(rejected.calls).includes('llm-7.corp'));
   });
 });

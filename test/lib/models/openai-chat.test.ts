@@ -61,4 +61,14 @@ describe('OpenAiChatProvider against a misbehaving OpenAI-compatible server', ()
     await assert.rejects(ask(), failsAs('retryable'));
     assert.ok(Date.now() - started < 2000, 'the timeout ends a hung request');
   });
+
+  it('decodes a streamed reply whose characters are split between network chunks', async () => {
+    const reply = 'Zürich – 東京 ✓ naïve café 🚀';
+    server.next({ splitCharacters: reply });
+    const deltas: string[] = [];
+    const result = await provider.chat({ messages: [{ role: 'user', content: 'hi' }], maxTokens: 50, onText: (delta) => deltas.push(delta) });
+    assert.equal(result.text, reply);
+    assert.equal(deltas.join(''), reply);
+    assert.ok(!result.text.includes('\ufffd'));
+  });
 });
