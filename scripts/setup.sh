@@ -42,31 +42,34 @@ if [ "${SKIP_TEMPORAL_CLI:-0}" != 1 ] && [ ! -x "$TEMPORAL_BIN" ]; then
 fi
 
 # --- Debian packages the tests use --------------------------------------------------------------
+# Only for `npm test` (scripts/test.sh sets SETUP_TEST_PACKAGES=1): running the platform needs none of them.
 # Docker Compose validates docker-compose.yml.
 # Machines with Docker have it. Elsewhere Debian's docker-compose is installed when we may (root with
 # apt-get): Compose v2 cannot be `go install`ed (its go.mod has exclude directives). SKIP_COMPOSE=1
 # skips this, and the compose test then says why it skipped.
 # PostgreSQL server: the metadata store's tests also run against real Postgres, the production backend.
-debian_packages=()
-if [ "${SKIP_COMPOSE:-0}" != 1 ] && ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
-  debian_packages+=(docker-compose)
-fi
-if [ "${SKIP_POSTGRES:-0}" != 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  debian_packages+=(postgresql)
-fi
-# Chromium: the browser test drives the Temporal UI headless (through playwright-core, which
-# downloads no browser). SKIP_BROWSER=1 skips it, and that test then says why it skipped.
-if [ "${SKIP_BROWSER:-0}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
-  debian_packages+=(chromium)
-fi
-# Redis: rate limits and token budgets shared by several API instances are tested against a real
-# server. SKIP_REDIS=1 skips it, and those tests then say why they skipped.
-if [ "${SKIP_REDIS:-0}" != 1 ] && ! command -v redis-server >/dev/null 2>&1; then
-  debian_packages+=(redis-server)
-fi
-if [ ${#debian_packages[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  say "installing Debian packages for the tests: ${debian_packages[*]}"
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debian_packages[@]}" >/dev/null
+if [ "${SETUP_TEST_PACKAGES:-0}" = 1 ]; then
+  debian_packages=()
+  if [ "${SKIP_COMPOSE:-0}" != 1 ] && ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+    debian_packages+=(docker-compose)
+  fi
+  if [ "${SKIP_POSTGRES:-0}" != 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    debian_packages+=(postgresql)
+  fi
+  # Chromium: the browser test drives the Temporal UI headless (through playwright-core, which
+  # downloads no browser). SKIP_BROWSER=1 skips it, and that test then says why it skipped.
+  if [ "${SKIP_BROWSER:-0}" != 1 ] && [ ! -x /usr/bin/chromium ]; then
+    debian_packages+=(chromium)
+  fi
+  # Redis: rate limits and token budgets shared by several API instances are tested against a real
+  # server. SKIP_REDIS=1 skips it, and those tests then say why they skipped.
+  if [ "${SKIP_REDIS:-0}" != 1 ] && ! command -v redis-server >/dev/null 2>&1; then
+    debian_packages+=(redis-server)
+  fi
+  if [ ${#debian_packages[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    say "installing Debian packages for the tests: ${debian_packages[*]}"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debian_packages[@]}" >/dev/null
+  fi
 fi
 
 # --- local embedding model ------------------------------------------------------------------------

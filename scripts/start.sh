@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for the whole stack on embedded defaults: sets up what is missing, starts the
 # Temporal dev server (with its UI) and then the API and workers in one process.
-# Ctrl-C stops both. Data lives in $DATA_DIR (default .data/).
+# Ctrl-C or SIGTERM stops both within seconds. Data lives in $DATA_DIR (default .data/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,9 +15,19 @@ export TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-http://127.0.0.1:$TEMPORAL_UI_PORT}"
 export DATA_DIR
 mkdir -p "$DATA_DIR"
 
+# The platform runs in the background and this script waits for it: bash runs a trap only once
+# its foreground child has exited, so a SIGTERM to `npm start` would otherwise stop nothing.
 temporal_pid=""
-cleanup() { [ -n "$temporal_pid" ] && kill "$temporal_pid" 2>/dev/null && wait "$temporal_pid" 2>/dev/null; true; }
-trap cleanup EXIT INT TERM
+platform_pid=""
+stop() {
+  trap - EXIT INT TERM
+  [ -n "$platform_pid" ] && kill -TERM "$platform_pid" 2>/dev/null && wait "$platform_pid" 2>/dev/null
+  [ -n "$temporal_pid" ] && kill -TERM "$temporal_pid" 2>/dev/null && wait "$temporal_pid" 2>/dev/null
+  true
+}
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
+trap stop EXIT
 
 if "$CACHE/bin/temporal" operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1; then
   echo "[start] using the Temporal server already at $TEMPORAL_ADDRESS"
@@ -36,4 +46,6 @@ else
 fi
 
 echo "[start] API and workers (embedded database and index in $DATA_DIR)"
-node --import tsx workers/all-in-one.ts
+node --import tsx workers/all-in-one.ts &
+platform_pid=$!
+wait "$platform_pid"
