@@ -8,6 +8,8 @@ export {
   reindexBatchWorkflow,
   reindexProgressQuery,
   pauseReindexSignal,
+  pauseReindexUpdate,
+  resumeReindexUpdate,
   resumeReindexSignal,
   type ReindexProgress,
 } from './reindex-collection';

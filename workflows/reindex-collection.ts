@@ -6,6 +6,7 @@ import {
   continueAsNew,
   defineQuery,
   defineSignal,
+  defineUpdate,
   executeChild,
   isCancellation,
   proxyActivities,
@@ -26,8 +27,14 @@ export interface ReindexProgress {
   report?: GateReport;
 }
 
+/** Kept for runs started by clients that signal; the API sends the updates below. */
 export const pauseReindexSignal = defineSignal('pause');
 export const resumeReindexSignal = defineSignal('resume');
+/** Pause and resume as Updates: a validator refuses what cannot apply (with a code), the answer is the state after the change. */
+export const pauseReindexUpdate = defineUpdate<ReindexProgress>('pauseReindex');
+export const resumeReindexUpdate = defineUpdate<ReindexProgress>('resumeReindex');
+/** Past these a pause has nothing left to hold. */
+const ENDING_STAGES: readonly ReindexStage[] = ['swapping', 'done', 'gate_failed', 'failed', 'cancelled'];
 export const reindexProgressQuery = defineQuery<ReindexProgress>('reindexProgress');
 
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 };
@@ -55,6 +62,17 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
   setHandler(reindexProgressQuery, () => progress);
   setHandler(pauseReindexSignal, () => void (progress.paused = true));
   setHandler(resumeReindexSignal, () => void (progress.paused = false));
+  setHandler(pauseReindexUpdate, () => ((progress.paused = true), progress), {
+    validator: () => {
+      if (ENDING_STAGES.includes(progress.stage)) throw ApplicationFailure.nonRetryable(`the run is ${progress.stage}: nothing left to pause`, 'reindex_finished');
+      if (progress.paused) throw ApplicationFailure.nonRetryable('the run is already paused', 'reindex_already_paused');
+    },
+  });
+  setHandler(resumeReindexUpdate, () => ((progress.paused = false), progress), {
+    validator: () => {
+      if (!progress.paused) throw ApplicationFailure.nonRetryable('the run is not paused', 'reindex_not_paused');
+    },
+  });
 
   const describe = () => {
     const { counters } = progress;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { PlatformError } from '../../lib/errors';
 import { assertChunkingFits } from '../../lib/ingest/chunk';
 import type { Platform } from '../../lib/platform';
@@ -8,7 +9,7 @@ import { runSearchAttributes } from '../../lib/search-attributes';
 import { targetOf, type GenerationRecord } from '../../lib/stores/generation-store';
 import type { ReindexRunRecord, RunError } from '../../lib/stores/reindex-run-store';
 import type { LabeledQuestion } from '../../lib/stores/eval-set-store';
-import type { reindexCollectionWorkflow } from '../../workflows';
+import { pauseReindexUpdate, resumeReindexUpdate, type reindexCollectionWorkflow } from '../../workflows';
 import { promptly } from './orchestrator-unavailable';
 
 export interface ReindexRequest {
@@ -65,11 +66,17 @@ export class ReindexService {
     return this.platform.reindexRuns.list(tenantId, collection);
   }
 
-  /** Pause and resume are signals: the run acts on them between batches and before the swap. */
-  async signal(tenantId: string, collection: string, runId: string, signal: 'pause' | 'resume'): Promise<ReindexRunView> {
+  /**
+   * Pause and resume are Updates: the run's validator refuses what cannot apply (409 with its code:
+   * already paused, not paused, finished), and the answer shows the state after the change. The
+   * run holds between batches and before the swap.
+   */
+  async signal(tenantId: string, collection: string, runId: string, action: 'pause' | 'resume'): Promise<ReindexRunView> {
     const run = await this.requireActive(tenantId, collection, runId);
-    await promptly(this.temporal, () => this.temporal.workflow.getHandle(run.workflowId).signal(signal)).catch(orchestratorError);
-    return this.get(tenantId, collection, runId);
+    const update = action === 'pause' ? pauseReindexUpdate : resumeReindexUpdate;
+    const after = await promptly(this.temporal, () => this.temporal.workflow.getHandle(run.workflowId).executeUpdate(update)).catch(updateRefused);
+    const view = await this.get(tenantId, collection, runId);
+    return { ...view, paused: after.paused };
   }
 
   /** The run removes the half-built generation itself on its way out. */
@@ -152,6 +159,12 @@ function etaSeconds(run: ReindexRunRecord): number | null {
   const elapsed = (Date.now() - Date.parse(run.startedAt)) / 1000;
   const remaining = Math.max(run.documentsTotal - run.documentsDone, 0);
   return Math.round((elapsed / run.documentsDone) * remaining);
+}
+
+function updateRefused(error: unknown): never {
+  const cause = error instanceof WorkflowUpdateFailedError ? error.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.type) throw new PlatformError(cause.type, cause.message, 409);
+  return orchestratorError(error);
 }
 
 function orchestratorError(error: unknown): never {

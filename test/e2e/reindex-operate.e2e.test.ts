@@ -60,7 +60,10 @@ describe('re-index: operate, cancel, gate', () => {
     assert.equal(second.body.error.code, 'reindex_in_progress');
 
     await waitFor('a first document rebuilt', async () => (await run(id)).body, (r) => r.documentsDone >= 1, 120_000, 50);
-    assert.equal((await api.postJson(`/v1/collections/ref/reindex/${id}/pause`, {})).status, 202);
+    const pausing = await api.postJson(`/v1/collections/ref/reindex/${id}/pause`, {});
+    assert.deepEqual([pausing.status, pausing.body.paused], [202, true], 'the answer shows the state after the change');
+    const again = await api.postJson(`/v1/collections/ref/reindex/${id}/pause`, {});
+    assert.deepEqual([again.status, again.body.error?.code], [409, 'reindex_already_paused'], "the run's validator refuses a second pause");
     const paused = await untilStage(id, ['paused']);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const stillPaused = (await run(id)).body;
@@ -68,7 +71,10 @@ describe('re-index: operate, cancel, gate', () => {
     assert.equal(stillPaused.documentsDone, paused.documentsDone, 'no progress while paused');
     assert.ok(stillPaused.documentsDone < stillPaused.documentsTotal, `paused part-way: ${stillPaused.documentsDone}/${stillPaused.documentsTotal}`);
 
-    assert.equal((await api.postJson(`/v1/collections/ref/reindex/${id}/resume`, {})).status, 202);
+    const resuming = await api.postJson(`/v1/collections/ref/reindex/${id}/resume`, {});
+    assert.deepEqual([resuming.status, resuming.body.paused], [202, false]);
+    const notPaused = await api.postJson(`/v1/collections/ref/reindex/${id}/resume`, {});
+    assert.deepEqual([notPaused.status, notPaused.body.error?.code], [409, 'reindex_not_paused']);
     await waitFor('progress after resume', async () => (await run(id)).body, (r) => r.documentsDone > paused.documentsDone, 120_000, 50);
 
     const cancelled = await api.delete(`/v1/collections/ref/reindex/${id}`);
