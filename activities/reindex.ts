@@ -135,6 +135,7 @@ export function createReindexActivities(deps: ReindexDependencies) {
         }
         result[({ indexed: 'indexed', already_indexed: 'alreadyIndexed', gone: 'gone', failed: 'failed' } as const)[done.outcome]]++;
         result.chunks += done.chunks;
+        if (done.outcome === 'indexed' || done.outcome === 'already_indexed') await runs.advance(batch.runId, { documents: 1, chunks: done.chunks });
         heartbeat({ next: position + 1 });
       }
       return result;

@@ -46,6 +46,15 @@ export class ReindexRunStore {
     );
   }
 
+  /**
+   * Progress of one document, as it happens: what operators watch moves per document. The run
+   * writes the absolute counters after each batch, which also corrects a document counted twice by
+   * a retried attempt.
+   */
+  async advance(id: string, progress: { documents: number; chunks: number }): Promise<void> {
+    await this.db.query('update reindex_runs set documents_done = documents_done + $2, chunks = chunks + $3, updated_at = now() where id = $1 and finished_at is null', [id, progress.documents, progress.chunks]);
+  }
+
   async update(id: string, update: RunProgressUpdate): Promise<void> {
     const fields: Record<string, unknown> = {
       ...(update.stage !== undefined && { stage: update.stage }),

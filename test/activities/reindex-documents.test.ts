@@ -89,4 +89,34 @@ describe('reindexDocuments: points an interrupted attempt left behind', () => {
     assert.equal(await platform.index.count(target.indexName, inTarget(target, { tenantId: TENANT, collection: 'docs', documentId: 'routes.md', version: replaced })), 0, 'the replaced version left the target');
     assert.equal(await platform.index.count(target.indexName, inTarget(target, { tenantId: TENANT, collection: 'docs', documentId: 'hooks.md' })), 0, 'the deleted document left the target');
   });
+
+  it('moves the run\'s progress per document, not per batch', async () => {
+    await platform.reindexRuns.create({ id: 'rx_progress', tenantId: TENANT, collection: 'docs', kind: 'reindex', fromGeneration: 1, toGeneration: target.generation, workflowId: 'reindex/test/progress' });
+    const ids = ['a.md', 'b.md', 'c.md'];
+    for (const id of ids) {
+      const bytes = new TextEncoder().encode(`# ${id}\n\n${`The ${id} page explains one thing at length. `.repeat(12)}`);
+      const { sha256 } = await platform.blobs.putRaw(bytes);
+      const { version } = await platform.metadata.registerUpload({
+        tenantId: TENANT, collection, documentId: id, sha256, sizeBytes: bytes.length, mediaType: 'text/markdown', filename: id, title: null, metadata: {}, workflowIdFor: (v) => `test/${id}/v${v}`,
+      });
+      // Held by both generations already (a resumed run): the activation needs every serving and building generation to hold it.
+      for (const generation of [1, target.generation]) await platform.generations.recordIndexed({ tenantId: TENANT, collection: 'docs', generation, documentId: id, version, chunkCount: 1 });
+      await platform.metadata.activateVersion({ tenantId: TENANT, collection: 'docs', documentId: id, version });
+    }
+    const activities = createReindexActivities({
+      metadata: platform.metadata, generations: platform.generations, runs: platform.reindexRuns, evalSets: platform.evalSets, blobs: platform.blobs,
+      index: platform.index, embedders: platform.embedders, embedBatchSize: 8, retainGenerations: 1, cpu: platform.cpu,
+    });
+    const env = new MockActivityEnvironment();
+    const seen: Promise<number | undefined>[] = [];
+    env.on('heartbeat', (details: { next?: number } | undefined) => {
+      if (details?.next !== undefined) seen.push(platform.reindexRuns.get(TENANT, 'docs', 'rx_progress').then((run) => run?.documentsDone));
+    });
+    const result: ReindexBatchResult = await env.run(activities.reindexDocuments, { runId: 'rx_progress', tenantId: TENANT, collection: 'docs', target, documentIds: ids, heartbeatTimeoutMs: 10_000 });
+    assert.equal(result.alreadyIndexed, 3, JSON.stringify(result));
+    const counts = [...new Set((await Promise.all(seen)).filter((n): n is number => n !== undefined && n > 0))];
+    assert.deepEqual(counts, [1, 2, 3], 'the run record counted each document as it was rebuilt');
+    const run = await platform.reindexRuns.get(TENANT, 'docs', 'rx_progress');
+    assert.equal(run?.chunks, result.chunks);
+  });
 });
