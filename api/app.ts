@@ -47,7 +47,7 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
     genReqId: () => crypto.randomUUID(),
     // Path parameters are validated by their schemas (document ids up to 128 characters); the
     // router's own limit (100) must not cut in first with an answer in another shape.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
