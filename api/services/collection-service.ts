@@ -57,7 +57,10 @@ export class CollectionService {
     if (!embedders.has(modelId)) throw new PlatformError('embedding_model_unavailable', `this deployment cannot run ${modelId}; it runs ${embedders.available().join(', ')}`, 422);
     const embedder = await embedders.get(modelId);
     const defaults = defaultChunking(config, embedder.maxInputTokens);
-    const chunking = { chunkSizeTokens: request.chunkSizeTokens ?? defaults.chunkSizeTokens, chunkOverlapTokens: request.chunkOverlapTokens ?? Math.min(defaults.chunkOverlapTokens, Math.floor((request.chunkSizeTokens ?? defaults.chunkSizeTokens) / 2)) };
+    const chunkSizeTokens = request.chunkSizeTokens ?? defaults.chunkSizeTokens;
+    // A small chunk size given alone gets an overlap that fits it.
+    const chunkOverlapTokens = request.chunkOverlapTokens ?? Math.min(defaults.chunkOverlapTokens, Math.floor(chunkSizeTokens / 2));
+    const chunking = { chunkSizeTokens, chunkOverlapTokens };
     assertChunkingFits(chunking, embedder);
     const settings: CollectionSettings = { relevanceFloor: request.relevanceFloor ?? null, filterableKeys: request.filterableKeys ?? null };
     const collection = await this.platform.collections.create(
