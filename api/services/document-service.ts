@@ -1,3 +1,4 @@
+import { collectionNotFound } from '../../lib/stores/collection-store';
 import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { DocumentErrorCode, PlatformError } from '../../lib/errors';
@@ -125,7 +126,7 @@ export class DocumentService {
 
   async list(tenantId: string, collection: string, options: { limit: number; after?: string }): Promise<DocumentRecord[]> {
     if (!(await this.platform.metadata.getCollection(tenantId, collection))) {
-      throw new PlatformError('collection_not_found', `no collection ${collection}`, 404);
+      throw collectionNotFound(collection);
     }
     return this.platform.metadata.listDocuments(tenantId, collection, options);
   }

@@ -1,3 +1,4 @@
+import { collectionNotFound } from '../../lib/stores/collection-store';
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -137,7 +138,7 @@ export class ReindexService {
 
   private async requireCollection(tenantId: string, name: string) {
     const collection = await this.platform.metadata.getCollection(tenantId, name);
-    if (!collection) throw new PlatformError('collection_not_found', `no collection ${name}`, 404);
+    if (!collection) throw collectionNotFound(name);
     return collection;
   }
 

@@ -1,3 +1,4 @@
+import { collectionNotFound } from './collection-store';
 import { PlatformError } from '../errors';
 import type { ChunkingSettings, IndexTarget, MediaType } from '../ingest/types';
 import { legacyIndexNameOf, spaceNameOf } from './index-name';
@@ -267,7 +268,7 @@ export class GenerationStore {
 
   private async lockForBuild(tx: SqlExecutor, tenantId: string, collection: string): Promise<{ live: GenerationRecord; all: GenerationRecord[] }> {
     const [locked] = await tx.query('select 1 from collections where tenant_id = $1 and name = $2 for update', [tenantId, collection]);
-    if (!locked) throw new PlatformError('collection_not_found', `no collection ${collection}`, 404);
+    if (!locked) throw collectionNotFound(collection);
     const all = await generationsIn(tx, tenantId, collection);
     const building = all.find((g) => g.state === 'building');
     if (building) throw new PlatformError('reindex_in_progress', `generation ${building.generation} of ${collection} is being built; cancel it or wait`, 409);

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { countPoints } from '../helpers/points';
-import { startStack, type ApiClient, type Stack } from '../helpers/stack';
+import { startStack, waitReady, type ApiClient, type Stack } from '../helpers/stack';
 import { waitFor } from '../helpers/temporal';
 
 const words = (seed: string, n: number) => Array.from({ length: n }, (_, i) => `${seed}${i % 23} ${['meadow', 'quarry', 'beacon', 'thicket'][i % 4]}`).join(' ');
 const markdown = (unique: string) => `# ${unique}\n\n## Part one\n\nThe ${unique} notes say ${words(unique, 50)}.\n\n## Part two\n\nMore of ${unique}: ${words(unique, 40)}.`;
-
-async function waitReady(api: ApiClient, id: string) {
-  return waitFor(`${id} ready`, async () => (await api.get(`/v1/documents/${id}`)).body, (d) => d.stage === 'ready', 180_000, 200);
-}
 
 describe('collections as first-class records', () => {
   let stack: Stack;

@@ -9,17 +9,13 @@ import { loadConfig } from '../../lib/config';
 import { openPlatform } from '../../lib/platform';
 import { countPoints } from '../helpers/points';
 import { allInOne } from '../helpers/process';
-import { startStack, type ApiClient, type Stack } from '../helpers/stack';
+import { startStack, waitReady, type ApiClient, type Stack } from '../helpers/stack';
 import { startTemporalDevServer, waitFor } from '../helpers/temporal';
 
 const words = (seed: string, n: number) => Array.from({ length: n }, (_, i) => `${seed}${i % 37} ${['river', 'harbour', 'lantern', 'orchard', 'granite'][i % 5]}`).join(' ');
 /** A Markdown document whose sections hold a unique word each, long enough to take a while to embed. */
 const markdown = (unique: string, sections = 4) =>
   `# ${unique}\n\n` + Array.from({ length: sections }, (_, i) => `## Part ${i}\n\nThe ${unique} section ${i} says ${words(unique, 60)}.`).join('\n\n');
-
-async function waitReady(api: ApiClient, id: string, version?: number) {
-  return waitFor(`${id} ready`, async () => (await api.get(`/v1/documents/${id}`)).body, (d) => d.stage === 'ready' && (version === undefined || d.activeVersion === version), 180_000, 200);
-}
 
 async function waitDeleted(api: ApiClient, id: string) {
   return waitFor(`${id} deleted`, async () => (await api.get(`/v1/documents/${id}/deletion`)).body, (d) => d.status === 'completed', 180_000, 200);

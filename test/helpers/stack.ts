@@ -120,6 +120,11 @@ export function apiClient(baseUrl: string, key?: string | (() => string | undefi
   };
 }
 
+/** Waits until the document is `ready` (and, when given, serves that version). */
+export async function waitReady(api: ApiClient, id: string, version?: number) {
+  return waitFor(`${id} ready`, async () => (await api.get(`/v1/documents/${id}`)).body, (d) => d.stage === 'ready' && (version === undefined || d.activeVersion === version), 180_000, 200);
+}
+
 /** Uploads the policies fixture into `collection` and waits until every one is ready. */
 export async function ingestPolicies(api: ApiClient, collection = 'policies'): Promise<void> {
   for (const [id, policy] of Object.entries(POLICIES)) {
