@@ -9,6 +9,7 @@ import type { EmbedderRegistry } from '../lib/models/embedder-registry';
 import { workPrefix, type BlobStore } from '../lib/stores/blob-store';
 import { targetOf, type GenerationStore } from '../lib/stores/generation-store';
 import type { MetadataStore } from '../lib/stores/metadata-store';
+import type { Metrics } from '../lib/telemetry/metrics';
 import type { IndexPoint, VectorIndex } from '../lib/stores/vector-index';
 import { chunkText, embedChecked, inTarget, parseText, toPoint } from './indexing';
 
@@ -21,6 +22,8 @@ export interface IngestDependencies {
   embedBatchSize: number;
   indexBatchSize?: number;
   cpu: CpuPool;
+  /** Ingestion throughput: pages parsed, chunks indexed, documents finished. */
+  metrics?: Metrics;
 }
 
 
@@ -63,6 +66,7 @@ export function createIngestActivities(deps: IngestDependencies) {
       const parsed = await parseText(deps.cpu, bytes, input.mediaType);
       await blobs.putJson(`${workPrefix(input)}parsed.json`, parsed);
       if (parsed.pageCount !== null) await metadata.setStage(input, 'parsing', { pageCount: parsed.pageCount });
+      deps.metrics?.ingestedPages.inc(parsed.pageCount ?? 1);
       return { pageCount: parsed.pageCount, characters: parsed.text.length };
     },
 
@@ -136,6 +140,7 @@ export function createIngestActivities(deps: IngestDependencies) {
       }
       const recorded = await generations.recordIndexed({ ...input, generation: target.generation, chunkCount: chunks.length });
       if (!recorded) throw ApplicationFailure.nonRetryable(`document ${input.documentId} was deleted during ingestion`, DOCUMENT_DELETED);
+      if (isPrimary(input, target)) deps.metrics?.ingestedChunks.inc(chunks.length);
       return { points };
     },
 
@@ -158,12 +163,14 @@ export function createIngestActivities(deps: IngestDependencies) {
         if (activation.superseded) await index.deletePoints(target.indexName, inTarget(target, { ...docFilter, version: input.version }));
       }
       await blobs.remove(workPrefix(input));
+      deps.metrics?.ingestedDocuments.inc({ outcome: activation.superseded ? 'superseded' : 'ready' });
       return { activeVersion: activation.activeVersion, superseded: activation.superseded, missing: [] };
     },
 
     async markFailed(input: IngestDocumentInput, code: string, message: string): Promise<void> {
       await metadata.markFailed(input, code, message);
       await blobs.remove(workPrefix(input));
+      deps.metrics?.ingestedDocuments.inc({ outcome: 'failed' });
     },
 
     /** After a deletion or cancellation: this version's points, wherever they went, and its scratch files go. */

@@ -12,6 +12,7 @@ import { ensureOperatorKey } from '../lib/gateway/bootstrap';
 import { TokenBudget } from '../lib/gateway/token-budget';
 import { auth } from './plugins/auth';
 import { errorHandler } from './plugins/error-handler';
+import { httpMetrics } from './plugins/http-metrics';
 import { rateLimits } from './plugins/rate-limits';
 import { requestGuards } from './plugins/request-guards';
 import { adminRoutes } from './routes/admin';
@@ -23,6 +24,7 @@ import { CollectionService } from './services/collection-service';
 import { DocumentService } from './services/document-service';
 import { AdminService } from './services/admin-service';
 import { QueryGateway } from './services/query-gateway';
+import { QueryMetrics } from './services/query-metrics';
 import { QueryService } from './services/query-service';
 import { ReindexService } from './services/reindex-service';
 
@@ -52,7 +54,9 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  await app.register(errorHandler, { maxUploadBytes: config.MAX_UPLOAD_BYTES });
+  await app.register(httpMetrics, { metrics: platform.metrics });
+  await app.register(errorHandler, { maxUploadBytes: config.MAX_UPLOAD_BYTES, metrics: platform.metrics });
+  platform.metrics.watchBacklog(() => platform.metadata.countBacklog());
   await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1 } });
   await app.register(swagger, {
     openapi: {
@@ -82,6 +86,7 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
     budget: config.RATE_LIMITS === 'on' ? new TokenBudget(redis ? new RedisCounterStore(redis) : new MemoryCounterStore()) : null,
     guardrails: config.GUARDRAILS,
     estimate: { chunkTokens: config.CHUNK_SIZE_TOKENS, promptTokens: 250, outputTokens: Math.max(300, ...config.chatModels.map((m) => m.maxOutputTokens ?? 0)) },
+    metrics: new QueryMetrics(platform.metrics),
   });
 
   await app.register(healthRoutes, { platform, temporal });

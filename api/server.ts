@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../lib/config';
 import { openPlatform, type Platform } from '../lib/platform';
+import { serveConfiguredMetrics } from '../lib/telemetry/metrics-server';
 import { buildApp } from './app';
 
 export async function connectTemporal(address: string, namespace: string): Promise<Client> {
@@ -23,8 +24,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const platform = await openPlatform(config);
   const app = await startApi(platform, await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE));
+  const metrics = await serveConfiguredMetrics(platform.metrics, config, (message) => app.log.info(message));
   closeWithGrace({ delay: 10_000 }, async ({ err }) => {
     if (err) app.log.error({ err }, 'shutting down after error');
+    await metrics?.close();
     await app.close();
     await platform.close();
   });

@@ -94,6 +94,14 @@ const envSchema = z
     /** A request (body included) must arrive within this time: slow uploads are cut off with 408. */
     REQUEST_TIMEOUT_MS: int(120_000),
 
+    /** Prometheus metrics (`GET /metrics`) on this port of METRICS_HOST; 0: not served. */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+    METRICS_HOST: z.string().default('127.0.0.1'),
+    /** Tenant ids and collection names as metric labels (cost, answers, retrievals): each adds series, so an operator opts in. */
+    METRICS_TENANT_LABELS: z.enum(['on', 'off']).default('off'),
+    /** The Temporal SDK's own worker metrics (task latencies, slots, polls) in Prometheus format on this port; 0: off. */
+    TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+
     /** Start runs with the RagTenant/RagCollection/RagGeneration/RagStage search attributes (they must be registered). */
     TEMPORAL_SEARCH_ATTRIBUTES: z.enum(['on', 'off']).default('on'),
     /** Documents per re-index child workflow, and child workflows per run before continue-as-new. */

@@ -3,6 +3,7 @@ import type { Config } from './config';
 import type { Embedder } from './models/embedder';
 import { EmbedderRegistry } from './models/embedder-registry';
 import { LocalOnnxEmbedder } from './models/local-onnx-embedder';
+import { MeteredEmbedder } from './models/metered-embedder';
 import { OpenAiEmbedder } from './models/openai-embedder';
 import { AuditLog } from './stores/audit-log';
 import { CpuPool } from './ingest/cpu-pool';
@@ -18,6 +19,7 @@ import { TenantStore } from './stores/tenant-store';
 import { QdrantVectorIndex } from './stores/qdrant-index';
 import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from './stores/sql';
 import type { FilterableType, VectorIndex } from './stores/vector-index';
+import { Metrics } from './telemetry/metrics';
 
 /** The stores and models a process works with, opened from configuration in one place. */
 export interface Platform {
@@ -38,6 +40,8 @@ export interface Platform {
   embedder: Embedder;
   /** Every embedding model this deployment can run, the configured one included. */
   embedders: EmbedderRegistry;
+  /** This process's Prometheus metrics. */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -56,13 +60,14 @@ export async function createEmbedder(config: Config): Promise<Embedder> {
 }
 
 /** The local model is always available; the OpenAI-compatible one when a key is configured. */
-export async function createEmbedderRegistry(config: Config): Promise<EmbedderRegistry> {
-  const primary = await createEmbedder(config);
+export async function createEmbedderRegistry(config: Config, metrics?: Metrics): Promise<EmbedderRegistry> {
+  const metered = (embedder: Embedder) => (metrics ? new MeteredEmbedder(embedder, metrics) : embedder);
+  const primary = metered(await createEmbedder(config));
   const loaders = new Map<string, () => Promise<Embedder>>([
-    [LocalOnnxEmbedder.MODEL_ID, () => LocalOnnxEmbedder.load(config.localEmbeddingModelDir, { threads: config.EMBEDDING_THREADS })],
+    [LocalOnnxEmbedder.MODEL_ID, async () => metered(await LocalOnnxEmbedder.load(config.localEmbeddingModelDir, { threads: config.EMBEDDING_THREADS }))],
   ]);
   if (config.OPENAI_API_KEY) {
-    const remote = openAiEmbedder(config);
+    const remote = metered(openAiEmbedder(config));
     loaders.set(remote.modelId, async () => remote);
   }
   return new EmbedderRegistry(primary, loaders);
@@ -93,7 +98,8 @@ export async function openPlatform(config: Config): Promise<Platform> {
         ? new QdrantVectorIndex({ url: config.QDRANT_URL as string, apiKey: config.QDRANT_API_KEY })
         : await EmbeddedVectorIndex.open(db);
     await prepareIndex(db, index);
-    const embedders = await createEmbedderRegistry(config);
+    const metrics = new Metrics({ tenantLabels: config.METRICS_TENANT_LABELS === 'on' });
+    const embedders = await createEmbedderRegistry(config, metrics);
     const cpu = new CpuPool({ threads: config.INGEST_THREADS });
     return {
       config,
@@ -110,6 +116,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       index,
       embedder: embedders.primary,
       embedders,
+      metrics,
       async close() {
         await cpu.close();
         await embedders.close();

@@ -66,6 +66,11 @@ if [ "${SETUP_TEST_PACKAGES:-0}" = 1 ]; then
   if [ "${SKIP_REDIS:-0}" != 1 ] && ! command -v redis-server >/dev/null 2>&1; then
     debian_packages+=(redis-server)
   fi
+  # Prometheus: the metrics test scrapes /metrics with a real one and asserts in PromQL; promtool
+  # (same package) checks the alert rules. SKIP_PROMETHEUS=1 skips it, and those tests say why.
+  if [ "${SKIP_PROMETHEUS:-0}" != 1 ] && ! command -v prometheus >/dev/null 2>&1; then
+    debian_packages+=(prometheus)
+  fi
   if [ ${#debian_packages[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     say "installing Debian packages for the tests: ${debian_packages[*]}"
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${debian_packages[@]}" >/dev/null

@@ -13,6 +13,9 @@ TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
 export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
 export TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-http://127.0.0.1:$TEMPORAL_UI_PORT}"
 export DATA_DIR
+# Prometheus metrics of the platform and of the Temporal SDK's workers, on loopback (METRICS_HOST).
+export METRICS_PORT="${METRICS_PORT:-9464}"
+export TEMPORAL_METRICS_PORT="${TEMPORAL_METRICS_PORT:-9465}"
 mkdir -p "$DATA_DIR"
 
 # The platform runs in the background and this script waits for it: bash runs a trap only once

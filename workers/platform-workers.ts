@@ -42,6 +42,7 @@ export async function createPlatformWorkers(
     embedders: platform.embedders,
     embedBatchSize: platform.config.EMBED_BATCH_SIZE,
     cpu: platform.cpu,
+    metrics: platform.metrics,
   });
   const reindex = createReindexActivities({
     metadata: platform.metadata,
@@ -80,6 +81,7 @@ export async function createPlatformWorkers(
     { failureThreshold: config.BREAKER_FAILURE_THRESHOLD, cooldownMs: config.BREAKER_COOLDOWN_MS },
     process.env,
     config.LOCAL_CHAT_THREADS,
+    platform.metrics,
   );
   // Evidence is scored with the local model whatever model a collection is embedded with: it reranks, it does not index.
   const evidence = new EvidenceScorer(await platform.embedders.get(LocalOnnxEmbedder.MODEL_ID));

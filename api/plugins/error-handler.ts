@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DocumentErrorCode, PlatformError } from '../../lib/errors';
+import type { Metrics } from '../../lib/telemetry/metrics';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown; requestId: string };
@@ -22,7 +23,9 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message?: st
  * One error shape for every route: `{ error: { code, message, details?, requestId } }`.
  * 4xx say what was wrong; 5xx never leak internals.
  */
-export const errorHandler = fp(async (app: FastifyInstance, { maxUploadBytes }: { maxUploadBytes: number }) => {
+export const errorHandler = fp(async (app: FastifyInstance, { maxUploadBytes, metrics }: { maxUploadBytes: number; metrics?: Metrics }) => {
+  // Codes are ours (a closed set), so every refusal can be counted by code: rate limits, budgets, bad input, outages.
+  const count = (status: number, code: string) => metrics?.refusals.inc({ code, http_response_status_code: String(status) });
   const limit = formatBytes(maxUploadBytes);
   const tooLarge: Record<string, string> = {
     FST_ERR_CTP_BODY_TOO_LARGE: `the request body is larger than the limit: documents up to ${limit} (MAX_UPLOAD_BYTES), plus 64 KiB for a JSON envelope`,
@@ -30,8 +33,10 @@ export const errorHandler = fp(async (app: FastifyInstance, { maxUploadBytes }: 
   };
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const requestId = String(request.id);
-    const send = (status: number, code: string, message: string, details?: unknown) =>
-      reply.status(status).send({ error: { code, message, ...(details !== undefined && { details }), requestId } } satisfies ErrorBody);
+    const send = (status: number, code: string, message: string, details?: unknown) => {
+      count(status, code);
+      return reply.status(status).send({ error: { code, message, ...(details !== undefined && { details }), requestId } } satisfies ErrorBody);
+    };
 
     if (PlatformError.isInstance(error)) {
       if (error.headers) reply.headers(error.headers);
@@ -52,9 +57,10 @@ export const errorHandler = fp(async (app: FastifyInstance, { maxUploadBytes }: 
     return send(500, 'internal_error', 'internal error; quote the request id when reporting it');
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: 'route_not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, requestId: String(request.id) } }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    count(404, 'route_not_found');
+    return reply.status(404).send({ error: { code: 'route_not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, requestId: String(request.id) } });
+  });
 });
 
 function formatBytes(bytes: number): string {

@@ -8,6 +8,7 @@ import { estimateTokens } from '../../lib/text/estimate-tokens';
 import type { AuditLog } from '../../lib/stores/audit-log';
 import type { Caller } from '../plugins/auth';
 import type { CollectionService } from './collection-service';
+import type { QueryMetrics } from './query-metrics';
 import type { Answer, AnswerRequest, QueryService, RetrieveAnswer } from './query-service';
 
 export interface QueryGatewayOptions {
@@ -20,6 +21,7 @@ export interface QueryGatewayOptions {
   guardrails: 'on' | 'off';
   /** For the estimate reserved before an answer: chunk size of the context and the model's reply. */
   estimate: { chunkTokens: number; outputTokens: number; promptTokens: number };
+  metrics?: QueryMetrics;
 }
 
 export type Question = RetrieveInput & { mode: 'retrieve' | 'answer' };
@@ -49,6 +51,7 @@ export class QueryGateway {
   async retrieve(caller: Caller, input: RetrieveInput): Promise<RetrieveAnswer> {
     return this.complete(await this.admit(caller, { ...input, mode: 'retrieve' }), async (question) => {
       const result = await this.options.queries.retrieve({ ...input, question });
+      this.options.metrics?.retrieved(caller.principal.tenantId, input.collection, result);
       return { result, actualTokens: estimateTokens(question) };
     });
   }
@@ -57,7 +60,7 @@ export class QueryGateway {
     const admitted = await this.admit(caller, { ...input, mode: 'answer' });
     return this.complete(admitted, async (question, decisions) => {
       const answer = await this.options.queries.answer(this.answerInput(admitted, input, question));
-      return this.finish(caller, answer, question, decisions);
+      return this.finish(caller, input.collection, answer, question, decisions);
     });
   }
 
@@ -79,7 +82,7 @@ export class QueryGateway {
         },
       });
       stream?.flush();
-      return this.finish(caller, answer, question, decisions);
+      return this.finish(caller, input.collection, answer, question, decisions);
     });
   }
 
@@ -120,7 +123,8 @@ export class QueryGateway {
   }
 
   /** Output guard, and the tokens the answer really took (model calls, plus embedding the question). */
-  private finish(caller: Caller, answer: Answer, question: string, decisions: GuardDecision[]) {
+  private finish(caller: Caller, collection: string, answer: Answer, question: string, decisions: GuardDecision[]) {
+    this.options.metrics?.answered(caller.principal.tenantId, collection, answer);
     const guardrails = caller.principal.settings.guardrails;
     const actualTokens = estimateTokens(question) + answer.usage.inputTokens + answer.usage.outputTokens;
     if (!this.guardrailsOn) return { result: { ...answer, guardrails: [] }, actualTokens };
@@ -153,6 +157,7 @@ export class QueryGateway {
   }
 
   private async record(caller: Caller, input: Question, action: string, decisions: GuardDecision[], tokens: Record<string, unknown> | null): Promise<void> {
+    this.options.metrics?.guarded(decisions);
     await this.options.audit.append({
       tenantId: caller.principal.tenantId,
       actor: caller.principal.keyId,

@@ -1,4 +1,5 @@
 import type { ModelCall } from '../answer/types';
+import type { Metrics } from '../telemetry/metrics';
 import { AnthropicChatProvider } from './anthropic-chat';
 import type { ChatProvider, ChatRequest, ChatResult } from './chat';
 import { CircuitBreaker } from './circuit-breaker';
@@ -49,12 +50,22 @@ export class ChatGateway {
     private readonly retry: RetryPolicy,
     breaker: { failureThreshold: number; cooldownMs: number },
     now: () => number = Date.now,
+    /** Every attempt is measured as a GenAI `chat` operation; breaker states are read on scrape. */
+    private readonly metrics?: Metrics,
   ) {
     for (const name of models.keys()) this.breakers.set(name, new CircuitBreaker(breaker, now));
+    metrics?.watchBreakers(() => [...this.breakers].map(([name, circuit]) => [name, circuit.state]));
   }
 
-  static fromConfig(configs: ChatModelConfig[], retry: RetryPolicy, breaker: { failureThreshold: number; cooldownMs: number }, env: NodeJS.ProcessEnv, threads: number): ChatGateway {
-    return new ChatGateway(new Map(configs.map((config) => [config.name, { config, provider: createProvider(config, env, threads) }])), retry, breaker);
+  static fromConfig(
+    configs: ChatModelConfig[],
+    retry: RetryPolicy,
+    breaker: { failureThreshold: number; cooldownMs: number },
+    env: NodeJS.ProcessEnv,
+    threads: number,
+    metrics?: Metrics,
+  ): ChatGateway {
+    return new ChatGateway(new Map(configs.map((config) => [config.name, { config, provider: createProvider(config, env, threads) }])), retry, breaker, Date.now, metrics);
   }
 
   configs(): ChatModelConfig[] {
@@ -72,11 +83,30 @@ export class ChatGateway {
     const { config, provider } = entry;
     const calls: ModelCall[] = [];
     let textStarted = false;
+    let firstChunkAt: number | undefined;
     const guarded: ChatRequest = {
       ...request,
       maxTokens: Math.min(request.maxTokens, config.maxOutputTokens),
-      onText: request.onText && ((delta) => ((textStarted = true), request.onText?.(delta))),
+      onText:
+        request.onText &&
+        ((delta) => {
+          textStarted = true;
+          firstChunkAt ??= performance.now();
+          request.onText?.(delta);
+        }),
     };
+    const measure = (started: number, outcome: { result?: ChatResult; errorType?: string }) =>
+      this.metrics?.recordGenAiCall({
+        operation: 'chat',
+        provider: GEN_AI_PROVIDER[config.kind],
+        requestModel: config.model,
+        responseModel: outcome.result?.model,
+        inputTokens: outcome.result?.usage.inputTokens ?? 0,
+        outputTokens: outcome.result?.usage.outputTokens,
+        seconds: (performance.now() - started) / 1000,
+        errorType: outcome.errorType,
+        timeToFirstChunkSeconds: firstChunkAt === undefined ? undefined : (firstChunkAt - started) / 1000,
+      });
     for (let attempt = 1; ; attempt++) {
       if (!breaker.tryAcquire()) {
         calls.push(skippedCall(config));
@@ -84,9 +114,11 @@ export class ChatGateway {
       }
       options.onAttempt?.(attempt);
       const started = performance.now();
+      firstChunkAt = undefined;
       try {
         const result = await provider.chat(guarded);
         breaker.recordSuccess();
+        measure(started, { result });
         const { inputTokens, outputTokens } = result.usage;
         calls.push({ provider: name, model: result.model, inputTokens, outputTokens, costUsd: costUsd(config, inputTokens, outputTokens), latencyMs: result.latencyMs, outcome: 'valid' });
         return { result, calls };
@@ -95,11 +127,13 @@ export class ChatGateway {
         if (request.signal?.aborted) {
           // The caller went away: not the provider's failure, and nothing to retry.
           breaker.release();
+          measure(started, { errorType: 'cancelled' });
           calls.push({ ...skippedCall(config), latencyMs, outcome: 'failed', error: `${name}: aborted` });
           throw new GatewayCallFailed(new ProviderError(`${name}: the call was cancelled`, name, 'aborted'), calls, textStarted);
         }
         const error = ProviderError.isInstance(thrown) ? thrown : new ProviderError(`${name} failed: ${(thrown as Error).message}`, name, 'retryable');
         calls.push({ ...skippedCall(config), latencyMs, outcome: 'failed', error: error.summary });
+        measure(started, { errorType: error.kind });
         // Only the provider's own trouble counts against it: a request it cannot take is not an outage.
         if (error.retryable) breaker.recordFailure();
         else breaker.recordSuccess();
@@ -117,6 +151,9 @@ export class ChatGateway {
     await Promise.all([...this.models.values()].map(({ provider }) => provider.close?.()));
   }
 }
+
+/** The GenAI conventions' `gen_ai.provider.name`: their well-known values, and the runtime for local models. */
+const GEN_AI_PROVIDER: Record<ChatModelConfig['kind'], string> = { openai: 'openai', anthropic: 'anthropic', local: 'llama.cpp' };
 
 const skippedCall = (config: ChatModelConfig): ModelCall => ({
   provider: config.name,

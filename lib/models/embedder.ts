@@ -7,6 +7,8 @@ export interface Embedder {
   readonly tokenizer: TokenizerSpec;
   /** Stored with each collection: vectors from different models never mix in one index. */
   readonly modelId: string;
+  /** Who runs the model, as the GenAI conventions name it (`openai`) or the runtime (`onnxruntime`). */
+  readonly provider: string;
   readonly dimensions: number;
   /** Longest input the model reads; chunks are sized below it. */
   readonly maxInputTokens: number;

@@ -17,6 +17,7 @@ export const LOCAL_MODEL_FILES = ['tokenizer.json', 'tokenizer_config.json', 'co
 export class LocalOnnxEmbedder implements Embedder {
   static readonly MODEL_ID = 'all-MiniLM-L6-v2-int8';
   readonly modelId = LocalOnnxEmbedder.MODEL_ID;
+  readonly provider = 'onnxruntime';
   readonly dimensions = 384;
   /** sentence-transformers truncates this model at 256 word pieces. */
   static readonly MAX_INPUT_TOKENS = 256;

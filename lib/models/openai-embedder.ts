@@ -13,6 +13,7 @@ interface OpenAiEmbeddingsResponse {
  */
 export class OpenAiEmbedder implements Embedder {
   readonly maxInputTokens = 8191;
+  readonly provider = 'openai';
   readonly tokenizer = { kind: 'tiktoken', encoding: 'cl100k_base' } as const;
   private readonly encoding: Tiktoken = getEncoding('cl100k_base');
 

@@ -1,7 +1,10 @@
 import { PlatformError } from '../errors';
-import type { IngestStage, MediaType, VersionRef } from '../ingest/types';
+import { INGEST_STAGES, type IngestStage, type MediaType, type VersionRef } from '../ingest/types';
 import { insertCollection, toCollection } from './collection-store';
 import { type SqlDatabase, type SqlExecutor, isoTimestamp as iso } from './sql';
+
+/** Stages a version does not leave: everything else is the ingestion backlog (migration 027 indexes exactly those rows). */
+const FINISHED_STAGES: readonly IngestStage[] = ['ready', 'failed', 'superseded'];
 
 export interface CollectionRecord {
   tenantId: string;
@@ -171,6 +174,16 @@ export class MetadataStore {
       ...(counts.chunkCount !== undefined && { chunk_count: counts.chunkCount }),
       ...(counts.chunksEmbedded !== undefined && { chunks_embedded: counts.chunksEmbedded }),
     });
+  }
+
+  /** Versions still on their way to `ready`, by stage: the ingestion queue (a partial index keeps this cheap). */
+  async countBacklog(): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ stage: string; count: string }>(
+      `select stage, count(*) as count from document_versions where stage not in (${FINISHED_STAGES.map((stage) => `'${stage}'`).join(', ')}) group by stage`,
+    );
+    const counts: Record<string, number> = Object.fromEntries(INGEST_STAGES.filter((stage) => !FINISHED_STAGES.includes(stage)).map((stage) => [stage, 0]));
+    for (const row of rows) counts[row.stage] = Number(row.count);
+    return counts;
   }
 
   async markFailed(ref: VersionRef, code: string, message: string): Promise<void> {
