@@ -17,19 +17,19 @@ const compose = composeCommand();
 
 describe('docker-compose.yml', { skip: compose ? undefined : 'no Docker Compose here (neither `docker compose` nor `docker-compose`; scripts/setup.sh installs Debian\'s as root)' }, () => {
   const run = (...args: string[]) =>
-    execFileSync(compose![0]!, [...compose!.slice(1), '-f', join(ROOT, 'docker-compose.yml'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BOOTSTRAP_ADMIN_KEY: 'k'.repeat(32) } });
+    execFileSync(compose![0]!, [...compose!.slice(1), '-f', join(ROOT, 'docker-compose.yml'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, BOOTSTRAP_ADMIN_KEY: 'k'.repeat(32), GRAFANA_ADMIN_PASSWORD: 'g'.repeat(16) } });
 
   it('validates with `docker compose config`, and refuses to start without an operator key', () => {
     run('config', '--quiet');
     const { BOOTSTRAP_ADMIN_KEY: _unset, ...withoutKey } = process.env;
-    const refused = spawnSync(compose![0]!, [...compose!.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config', '--quiet'], { cwd: ROOT, encoding: 'utf8', env: withoutKey });
+    const refused = spawnSync(compose![0]!, [...compose!.slice(1), '-f', join(ROOT, 'docker-compose.yml'), 'config', '--quiet'], { cwd: ROOT, encoding: 'utf8', env: { ...withoutKey, GRAFANA_ADMIN_PASSWORD: 'g'.repeat(16) } });
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, /BOOTSTRAP_ADMIN_KEY/);
   });
 
   it('describes the production-shaped stack, every long-running service with a health check', () => {
     const config = parse(run('config')) as { services: Record<string, any> };
-    assert.deepEqual(Object.keys(config.services).sort(), ['api', 'postgresql', 'qdrant', 'redis', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker']);
+    assert.deepEqual(Object.keys(config.services).sort(), ['api', 'grafana', 'jaeger', 'postgresql', 'prometheus', 'qdrant', 'redis', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker']);
     for (const [name, service] of Object.entries(config.services)) {
       if (service.restart === 'no') continue; // a one-shot job: the services that need it wait for it to finish
       assert.ok(service.healthcheck?.test, `${name} has a health check`);
@@ -43,6 +43,13 @@ describe('docker-compose.yml', { skip: compose ? undefined : 'no Docker Compose 
       assert.equal(env.REDIS_URL, 'redis://redis:6379', 'limits and budgets shared by every instance');
       assert.equal(config.services[name].depends_on.temporal.condition, 'service_healthy');
       assert.equal(config.services[name].depends_on['temporal-search-attributes'].condition, 'service_completed_successfully', 'runs start with registered search attributes');
+      assert.equal(String(env.METRICS_PORT), '9464', 'Prometheus scrapes both (ops/prometheus/prometheus.yml)');
+      assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://jaeger:4318');
     }
+    assert.equal(String(config.services.worker.environment.TEMPORAL_METRICS_PORT), '9465');
+    // Compose v2 writes mounts as objects, v1 (Debian's docker-compose) as `source:target:mode`.
+    const mounts = (name: string) => config.services[name].volumes.map((volume: string | { target: string }) => (typeof volume === 'string' ? volume.split(':')[1] : volume.target));
+    assert.ok(mounts('prometheus').includes('/etc/prometheus/rules'));
+    assert.ok(mounts('grafana').includes('/etc/grafana/provisioning') && mounts('grafana').includes('/var/lib/grafana/dashboards'));
   });
 });
