@@ -9,12 +9,13 @@ import { GatewayCallFailed, type ChatGateway } from '../lib/models/chat-gateway'
 import { route, type Route, type RoutingPolicy } from '../lib/models/router';
 import { loadPrompt, renderPart } from '../lib/prompts/prompt-registry';
 import { diversify } from '../lib/query/diversify';
-import type { RetrievedChunk } from '../lib/query/types';
+import type { RetrievedChunk, UsageContext } from '../lib/query/types';
 import type { Reranker } from '../lib/rerank/reranker';
 import { estimateTokens } from '../lib/text/estimate-tokens';
 import type { SqlDatabase } from '../lib/stores/sql';
 import type { RetrievedInstructionsPolicy } from '../lib/gateway/tenant-settings';
 import { screenRetrieved } from '../lib/guardrails/guard';
+import type { UsageRecorder } from './usage';
 
 export interface AnswerDependencies {
   gateway: ChatGateway;
@@ -24,6 +25,8 @@ export interface AnswerDependencies {
   evidence: EvidenceScorer;
   db: SqlDatabase;
   settings: { promptName: string; promptVersion: string; relevanceFloor: number; routingPolicy: RoutingPolicy };
+  /** Model and scoring calls go into the usage ledger, charged to the context the workflow passes. */
+  usage?: UsageRecorder;
 }
 
 export interface RerankInput {
@@ -35,6 +38,7 @@ export interface RerankInput {
   candidates?: number;
   /** The collection's own floor; unset: the deployment's. */
   relevanceFloor?: number;
+  usage?: UsageContext;
 }
 
 export interface GenerateInput {
@@ -46,6 +50,16 @@ export interface GenerateInput {
   streamChannel?: string;
   /** Which activity call of this answer is streaming (its events are numbered from 0). */
   streamSegment?: number;
+  usage?: UsageContext;
+}
+
+export interface ExtractiveInput {
+  question: string;
+  chunks: RankedChunk[];
+  streamChannel?: string;
+  streamSegment?: number;
+  withdraw?: boolean;
+  usage?: UsageContext;
 }
 
 export interface RerankOutcome {
@@ -70,8 +84,14 @@ export interface CandidateFailure {
 }
 
 
-export function createAnswerActivities({ gateway, reranker, evidence, db, settings }: AnswerDependencies) {
+export function createAnswerActivities({ gateway, reranker, evidence, db, settings, usage }: AnswerDependencies) {
   const prompt = () => loadPrompt(settings.promptName, settings.promptVersion);
+  const promptVersion = () => {
+    const template = prompt();
+    return `${template.id}#${template.contentHash}`;
+  };
+  /** Scoring embeds sentences with the local model: those calls are the query's too. */
+  const scoring = <T>(context: UsageContext | undefined, work: () => Promise<T>) => (usage && context ? usage.embeddingsOf(context, 'query', work) : work());
 
   const renderMessages = (question: string, chunks: RankedChunk[]): ChatMessage[] => {
     const template = prompt();
@@ -96,7 +116,7 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, settin
       let closest: ClosestDocument[] | undefined;
       const floor = input.relevanceFloor ?? settings.relevanceFloor;
       if (reranker) {
-        const scores = await reranker.rerank(input.question, candidates, Context.current().cancellationSignal);
+        const scores = await scoring(input.usage, () => reranker.rerank(input.question, candidates, Context.current().cancellationSignal));
         const scored = candidates.map((chunk, i) => ({ ...chunk, relevance: scores[i] ?? Number.NEGATIVE_INFINITY })).sort((a, b) => b.relevance - a.relevance);
         closest = closestDocuments(scored);
         ranked = scored.filter((chunk) => chunk.relevance >= floor);
@@ -114,8 +134,7 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, settin
     /** The candidates for this answer, in order, and the prompt version that will be used. */
     async routeAnswer(input: { question: string; chunks: RankedChunk[] }): Promise<Route & { promptVersion: string }> {
       const tokens = estimateTokens(renderMessages(input.question, input.chunks).map((message) => message.content).join('\n'));
-      const template = prompt();
-      return { ...route(gateway.configs(), 'answer', tokens, settings.routingPolicy), promptVersion: `${template.id}#${template.contentHash}` };
+      return { ...route(gateway.configs(), 'answer', tokens, settings.routingPolicy), promptVersion: promptVersion() };
     },
 
     /** One candidate's answer (or its one repair), validated against the chunks it was shown. */
@@ -152,9 +171,11 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, settin
         if (!validation.ok) {
           const last = calls.at(-1);
           if (last) last.outcome = 'invalid_output';
+          await usage?.chat(input.usage, calls, promptVersion());
           return { status: 'invalid', reply: result.text, issues: validation.issues, calls };
         }
         const { found, answer, citations } = validation.answer;
+        await usage?.chat(input.usage, calls, promptVersion());
         return {
           status: 'valid',
           answer: found
@@ -164,6 +185,7 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, settin
         };
       } catch (error) {
         if (!(error instanceof GatewayCallFailed)) throw error;
+        await usage?.chat(input.usage, error.calls, promptVersion());
         // The provider's own words (and any internal address) go to the worker's log; the answer says what kind of failure it was.
         log.warn('model call failed', { candidate: input.candidate, kind: error.error.kind, status: error.error.status, message: error.error.message });
         const details: CandidateFailure = { calls: error.calls, textStarted: error.textStarted };
@@ -177,8 +199,8 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, settin
      * The no-LLM answerer: the best evidence sentences of the top chunks, verbatim, or "not found".
      * Streams passage by passage; `reset` only withdraws text a model had already shown.
      */
-    async answerExtractively(input: { question: string; chunks: RankedChunk[]; streamChannel?: string; streamSegment?: number; withdraw?: boolean }): Promise<GroundedAnswer> {
-      const scores = await evidence.score(input.question, input.chunks, Context.current().cancellationSignal);
+    async answerExtractively(input: ExtractiveInput): Promise<GroundedAnswer> {
+      const scores = await scoring(input.usage, () => evidence.score(input.question, input.chunks, Context.current().cancellationSignal));
       const { passages, ...answer } = extractiveAnswer(input.chunks, scores);
       if (input.streamChannel) {
         const publisher = new StreamPublisher(db, input.streamChannel, input.streamSegment);

@@ -12,6 +12,7 @@ import type { MetadataStore } from '../lib/stores/metadata-store';
 import type { Metrics } from '../lib/telemetry/metrics';
 import type { IndexPoint, VectorIndex } from '../lib/stores/vector-index';
 import { chunkText, embedChecked, inTarget, parseText, toPoint } from './indexing';
+import type { UsageRecorder } from './usage';
 
 export interface IngestDependencies {
   metadata: MetadataStore;
@@ -24,6 +25,8 @@ export interface IngestDependencies {
   cpu: CpuPool;
   /** Ingestion throughput: pages parsed, chunks indexed, documents finished. */
   metrics?: Metrics;
+  /** Embedding calls go into the usage ledger, charged to the tenant and collection. */
+  usage?: UsageRecorder;
 }
 
 
@@ -98,7 +101,8 @@ export function createIngestActivities(deps: IngestDependencies) {
           continue;
         }
         const texts = chunks.slice(batch * deps.embedBatchSize, (batch + 1) * deps.embedBatchSize).map((c) => c.text);
-        const vectors = await embedChecked(embedder, texts);
+        const embed = () => embedChecked(embedder, texts);
+        const vectors = deps.usage ? await deps.usage.embeddingsOf({ tenantId: input.tenantId, collection: input.collection, keyId: null, requestId: null }, 'ingest', embed) : await embed();
         await blobs.put(key, new Uint8Array(Float32Array.from(vectors.flat()).buffer));
         heartbeat({ nextBatch: batch + 1 });
         if (primary) await metadata.setStage(input, 'embedding', { chunksEmbedded: Math.min(chunks.length, (batch + 1) * deps.embedBatchSize) });

@@ -6,15 +6,18 @@ import { targetOf, type GenerationStore } from '../lib/stores/generation-store';
 import type { IndexTarget } from '../lib/ingest/types';
 import type { MetadataStore } from '../lib/stores/metadata-store';
 import type { VectorIndex } from '../lib/stores/vector-index';
+import type { UsageRecorder } from './usage';
 
 export interface QueryDependencies {
   metadata: MetadataStore;
   generations: GenerationStore;
   index: VectorIndex;
   embedders: EmbedderRegistry;
+  /** The question's embedding goes into the usage ledger. */
+  usage?: UsageRecorder;
 }
 
-export function createQueryActivities({ metadata, generations, index, embedders }: QueryDependencies) {
+export function createQueryActivities({ metadata, generations, index, embedders, usage }: QueryDependencies) {
   /**
    * The generation Postgres says serves the collection, in one read: where its points are and
    * the model they were embedded with, so a swap cannot pair a model with another's vectors.
@@ -28,10 +31,14 @@ export function createQueryActivities({ metadata, generations, index, embedders 
   return {
     async retrieveChunks(input: RetrieveInput): Promise<RetrieveResult> {
       const target = await liveGeneration(input.tenantId, input.collection);
-      return searchGeneration(
-        { index, metadata },
-        { target, embedder: await embedders.get(target.embeddingModel), tenantId: input.tenantId, collection: input.collection, question: input.question, topK: input.topK, filters: input.filters },
-      );
+      const search = async () =>
+        searchGeneration(
+          { index, metadata },
+          { target, embedder: await embedders.get(target.embeddingModel), tenantId: input.tenantId, collection: input.collection, question: input.question, topK: input.topK, filters: input.filters },
+        );
+      if (!usage) return search();
+      const context = { tenantId: input.tenantId, collection: input.collection, keyId: input.caller?.keyId ?? null, requestId: input.caller?.requestId ?? null, traceId: input.caller?.traceId ?? null };
+      return usage.embeddingsOf(context, 'query', search);
     },
   };
 }

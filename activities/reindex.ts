@@ -13,6 +13,7 @@ import type { MetadataStore } from '../lib/stores/metadata-store';
 import type { ReindexRunStore, RunProgressUpdate } from '../lib/stores/reindex-run-store';
 import type { VectorIndex } from '../lib/stores/vector-index';
 import { chunkText, dropGeneration, embedChecked, inTarget, parseText, toPoint } from './indexing';
+import type { UsageRecorder } from './usage';
 
 export interface ReindexDependencies {
   metadata: MetadataStore;
@@ -26,6 +27,8 @@ export interface ReindexDependencies {
   /** Earlier generations kept after a swap. */
   retainGenerations: number;
   cpu: CpuPool;
+  /** Re-embedding goes into the usage ledger, charged to the tenant (no key: an operator's run). */
+  usage?: UsageRecorder;
 }
 
 type DocumentResult = { outcome: 'indexed'; chunks: number } | { outcome: 'already_indexed' | 'gone'; chunks: number } | { outcome: 'failed'; chunks: 0; code: string; message: string };
@@ -128,7 +131,9 @@ export function createReindexActivities(deps: ReindexDependencies) {
           result.alreadyIndexed++;
           continue;
         }
-        const done = await reindexDocument(batch, documentId, () => heartbeat({ next: position }));
+        const rebuild = () => reindexDocument(batch, documentId, () => heartbeat({ next: position }));
+        const context = { tenantId: batch.tenantId, collection: batch.collection, keyId: null, requestId: null };
+        const done = deps.usage ? await deps.usage.embeddingsOf(context, 'reindex', rebuild) : await rebuild();
         if (done.outcome === 'failed') {
           log.warn('document not re-indexed', { documentId, code: done.code });
           await runs.recordError(batch.runId, { documentId, code: done.code, message: done.message });

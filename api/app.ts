@@ -2,17 +2,19 @@ import { createServer } from 'node:http';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Redis } from 'ioredis';
 import type { Platform } from '../lib/platform';
 import { MemoryCounterStore, RedisCounterStore } from '../lib/gateway/counter-store';
 import { ensureOperatorKey } from '../lib/gateway/bootstrap';
+import { CostCeiling } from '../lib/gateway/cost-ceiling';
 import { TokenBudget } from '../lib/gateway/token-budget';
 import { auth } from './plugins/auth';
 import { errorHandler } from './plugins/error-handler';
 import { httpMetrics } from './plugins/http-metrics';
+import { traceContext } from './plugins/trace-context';
 import { rateLimits } from './plugins/rate-limits';
 import { requestGuards } from './plugins/request-guards';
 import { adminRoutes } from './routes/admin';
@@ -20,6 +22,7 @@ import { collectionRoutes } from './routes/collections';
 import { documentRoutes } from './routes/documents';
 import { healthRoutes } from './routes/health';
 import { queryRoutes } from './routes/query';
+import { usageRoutes } from './routes/usage';
 import { CollectionService } from './services/collection-service';
 import { DocumentService } from './services/document-service';
 import { AdminService } from './services/admin-service';
@@ -27,6 +30,7 @@ import { QueryGateway } from './services/query-gateway';
 import { QueryMetrics } from './services/query-metrics';
 import { QueryService } from './services/query-service';
 import { ReindexService } from './services/reindex-service';
+import { UsageService } from './services/usage-service';
 
 export interface AppDependencies {
   platform: Platform;
@@ -35,8 +39,11 @@ export interface AppDependencies {
 }
 
 /** Builds the app; never listens (api/server.ts does), so tests can drive it directly. */
-export async function buildApp({ platform, temporal, logger = false }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ platform, temporal: given, logger = false }: AppDependencies): Promise<FastifyInstance> {
   const { config } = platform;
+  // Tracing on: workflows started from here carry the request's trace context in their headers.
+  const plugin = platform.tracing.temporalPlugin;
+  const temporal = plugin ? new Client({ connection: given.connection, namespace: given.options.namespace, plugins: [plugin] }) : given;
   const app = Fastify({
     logger,
     // JSON uploads carry the document text: the same limit as files, plus room for the envelope.
@@ -54,6 +61,8 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  // First: the request span must wrap every hook and route registered after it.
+  await app.register(traceContext, { tracing: platform.tracing.enabled });
   await app.register(httpMetrics, { metrics: platform.metrics });
   await app.register(errorHandler, { maxUploadBytes: config.MAX_UPLOAD_BYTES, metrics: platform.metrics });
   platform.metrics.watchBacklog(() => platform.metadata.countBacklog());
@@ -79,11 +88,18 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
 
   const admin = new AdminService(platform.tenants, platform.audit);
   const collections = new CollectionService(platform, temporal);
+  const counters = redis ? new RedisCounterStore(redis) : new MemoryCounterStore();
+  const limited = config.RATE_LIMITS === 'on';
   const queries = new QueryGateway({
     collections,
     queries: new QueryService(temporal, platform.db, { rerankCandidates: config.RERANK_CANDIDATES }),
     audit: platform.audit,
-    budget: config.RATE_LIMITS === 'on' ? new TokenBudget(redis ? new RedisCounterStore(redis) : new MemoryCounterStore()) : null,
+    budget: limited ? new TokenBudget(counters) : null,
+    ceiling: limited ? new CostCeiling(counters, (tenantId, since) => platform.usage.spentSince(tenantId, since)) : null,
+    prices: {
+      inputPerMillionUsd: Math.max(0, ...config.chatModels.map((m) => m.costPerMillionInputUsd ?? 0)),
+      outputPerMillionUsd: Math.max(0, ...config.chatModels.map((m) => m.costPerMillionOutputUsd ?? 0)),
+    },
     guardrails: config.GUARDRAILS,
     estimate: { chunkTokens: config.CHUNK_SIZE_TOKENS, promptTokens: 250, outputTokens: Math.max(300, ...config.chatModels.map((m) => m.maxOutputTokens ?? 0)) },
     metrics: new QueryMetrics(platform.metrics),
@@ -94,5 +110,6 @@ export async function buildApp({ platform, temporal, logger = false }: AppDepend
   await app.register(documentRoutes, { prefix: '/v1', documents: new DocumentService(platform, temporal), admin, maxUploadBytes: config.MAX_UPLOAD_BYTES });
   await app.register(collectionRoutes, { prefix: '/v1', collections, reindex: new ReindexService(platform, temporal), admin });
   await app.register(queryRoutes, { prefix: '/v1', queries });
+  await app.register(usageRoutes, { prefix: '/v1', usage: new UsageService(platform.usage, admin) });
   return app;
 }

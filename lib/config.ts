@@ -38,6 +38,8 @@ const envSchema = z
     OPENAI_API_KEY: z.string().optional(),
     OPENAI_EMBEDDING_MODEL: z.string().default('text-embedding-3-small'),
     OPENAI_EMBEDDING_DIMENSIONS: int(1536),
+    /** The embedding model's price, for the usage ledger and cost ceilings (text-embedding-3-small lists 0.02). */
+    OPENAI_EMBEDDING_COST_PER_MILLION_USD: z.coerce.number().min(0).max(1000).default(0),
 
     /** JSON array of chat models (lib/models/router.ts), tried in routing order before the extractive answerer. */
     CHAT_MODELS: z.string().optional(),
@@ -99,6 +101,11 @@ const envSchema = z
     METRICS_HOST: z.string().default('127.0.0.1'),
     /** Tenant ids and collection names as metric labels (cost, answers, retrievals): each adds series, so an operator opts in. */
     METRICS_TENANT_LABELS: z.enum(['on', 'off']).default('off'),
+    /** OTLP/HTTP collector for traces (`/v1/traces` is appended), e.g. http://127.0.0.1:4318; unset: tracing is off and costs nothing. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+    OTEL_SERVICE_NAME: z.string().min(1).default('rag-platform'),
+    /** Share of new traces recorded (a caller's sampled traceparent is always followed). */
+    TRACING_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
     /** The Temporal SDK's own worker metrics (task latencies, slots, polls) in Prometheus format on this port; 0: off. */
     TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
 

@@ -16,10 +16,13 @@ import { ReindexRunStore } from './stores/reindex-run-store';
 import { MetadataStore } from './stores/metadata-store';
 import { migrate } from './stores/migrations';
 import { TenantStore } from './stores/tenant-store';
+import { UsageLedger } from './stores/usage-ledger';
 import { QdrantVectorIndex } from './stores/qdrant-index';
 import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from './stores/sql';
 import type { FilterableType, VectorIndex } from './stores/vector-index';
 import { Metrics } from './telemetry/metrics';
+import { traced } from './telemetry/traced';
+import { startTracing, type Tracing } from './telemetry/tracing';
 
 /** The stores and models a process works with, opened from configuration in one place. */
 export interface Platform {
@@ -42,6 +45,10 @@ export interface Platform {
   embedders: EmbedderRegistry;
   /** This process's Prometheus metrics. */
   metrics: Metrics;
+  /** Every model and embedding call: tokens, cost, latency, outcome. */
+  usage: UsageLedger;
+  /** OpenTelemetry for this process (off unless an OTLP endpoint is configured). */
+  tracing: Tracing;
   close(): Promise<void>;
 }
 
@@ -61,13 +68,14 @@ export async function createEmbedder(config: Config): Promise<Embedder> {
 
 /** The local model is always available; the OpenAI-compatible one when a key is configured. */
 export async function createEmbedderRegistry(config: Config, metrics?: Metrics): Promise<EmbedderRegistry> {
-  const metered = (embedder: Embedder) => (metrics ? new MeteredEmbedder(embedder, metrics) : embedder);
-  const primary = metered(await createEmbedder(config));
+  const metered = (embedder: Embedder, costPerMillionTokensUsd = 0) => (metrics ? new MeteredEmbedder(embedder, metrics, costPerMillionTokensUsd) : embedder);
+  const price = config.OPENAI_EMBEDDING_COST_PER_MILLION_USD;
+  const primary = metered(await createEmbedder(config), config.EMBEDDING_PROVIDER === 'openai' ? price : 0);
   const loaders = new Map<string, () => Promise<Embedder>>([
     [LocalOnnxEmbedder.MODEL_ID, async () => metered(await LocalOnnxEmbedder.load(config.localEmbeddingModelDir, { threads: config.EMBEDDING_THREADS }))],
   ]);
   if (config.OPENAI_API_KEY) {
-    const remote = metered(openAiEmbedder(config));
+    const remote = metered(openAiEmbedder(config), price);
     loaders.set(remote.modelId, async () => remote);
   }
   return new EmbedderRegistry(primary, loaders);
@@ -90,13 +98,22 @@ async function prepareIndex(db: SqlDatabase, index: VectorIndex): Promise<void> 
 }
 
 export async function openPlatform(config: Config): Promise<Platform> {
-  const db = config.DATABASE_URL ? await openPostgres(config.DATABASE_URL) : await openEmbeddedPostgres(join(config.DATA_DIR, 'db'));
+  // First: spans of everything opened below go to the provider it registers.
+  const tracing = startTracing(config);
+  const opened = config.DATABASE_URL ? await openPostgres(config.DATABASE_URL) : await openEmbeddedPostgres(join(config.DATA_DIR, 'db'));
+  // Statements are parameterized: their text carries no values, so it may go into spans.
+  const db = tracing.enabled
+    ? traced(opened, 'db', ['query', 'transaction'], { 'db.system.name': 'postgresql' }, (method, args) => (method === 'query' ? { 'db.query.text': String(args[0]).slice(0, 500) } : {}))
+    : opened;
   try {
     await migrate(db);
-    const index: VectorIndex =
+    const store: VectorIndex =
       config.VECTOR_STORE === 'qdrant'
         ? new QdrantVectorIndex({ url: config.QDRANT_URL as string, apiKey: config.QDRANT_API_KEY })
         : await EmbeddedVectorIndex.open(db);
+    const index = tracing.enabled
+      ? traced(store, 'index', ['search', 'upsert', 'deletePoints', 'count', 'ensureSpace', 'dropSpace'], { 'db.system.name': config.VECTOR_STORE === 'qdrant' ? 'qdrant' : 'postgresql' }, (_method, args) => ({ 'db.collection.name': String(args[0]) }))
+      : store;
     await prepareIndex(db, index);
     const metrics = new Metrics({ tenantLabels: config.METRICS_TENANT_LABELS === 'on' });
     const embedders = await createEmbedderRegistry(config, metrics);
@@ -117,11 +134,14 @@ export async function openPlatform(config: Config): Promise<Platform> {
       embedder: embedders.primary,
       embedders,
       metrics,
+      usage: new UsageLedger(db),
+      tracing,
       async close() {
         await cpu.close();
         await embedders.close();
         await index.close();
         await db.close();
+        await tracing.shutdown();
       },
     };
   } catch (error) {

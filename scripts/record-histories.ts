@@ -25,8 +25,8 @@ async function main(): Promise<void> {
     const reindex = await api.postJson('/v1/collections/replay/reindex', { chunkSizeTokens: 64, chunkOverlapTokens: 8 });
     const recorded = {
       ...runs,
-      retrieve: { body: { workflowId: query.body.traceId as string } },
-      answer: { body: { workflowId: answer.body.traceId as string } },
+      retrieve: { body: { workflowId: query.body.workflowId as string } },
+      answer: { body: { workflowId: answer.body.workflowId as string } },
       reindex: { body: { workflowId: reindex.body.workflowId as string } },
       'reindex-batch': { body: { workflowId: `${reindex.body.workflowId}/batch-0` } },
     };

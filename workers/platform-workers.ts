@@ -1,6 +1,7 @@
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createAnswerActivities, createDeletionActivities, createIngestActivities, createQueryActivities, createReindexActivities } from '../activities';
+import { UsageRecorder } from '../activities/usage';
 import { EvidenceScorer } from '../lib/answer/evidence-scorer';
 import { ChatGateway } from '../lib/models/chat-gateway';
 import { LocalOnnxEmbedder } from '../lib/models/local-onnx-embedder';
@@ -34,6 +35,7 @@ export async function createPlatformWorkers(
     blobs: platform.blobs,
     workflows: new WorkflowClient({ connection: clientConnection, namespace: options.namespace }),
   });
+  const usage = new UsageRecorder(platform.usage);
   const activities = createIngestActivities({
     metadata: platform.metadata,
     generations: platform.generations,
@@ -43,6 +45,7 @@ export async function createPlatformWorkers(
     embedBatchSize: platform.config.EMBED_BATCH_SIZE,
     cpu: platform.cpu,
     metrics: platform.metrics,
+    usage,
   });
   const reindex = createReindexActivities({
     metadata: platform.metadata,
@@ -55,13 +58,17 @@ export async function createPlatformWorkers(
     embedBatchSize: platform.config.EMBED_BATCH_SIZE,
     retainGenerations: platform.config.REINDEX_RETAIN_GENERATIONS,
     cpu: platform.cpu,
+    usage,
   });
   const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') };
+  // Tracing on: workflows and activities continue the trace their starter began.
+  const plugins = platform.tracing.temporalPlugin ? [platform.tracing.temporalPlugin] : [];
   const ingest = await Worker.create({
     connection,
     namespace: options.namespace,
     taskQueue: TASK_QUEUES.ingest,
     ...workflowSource,
+    plugins,
     activities: { ...activities, ...reindex, ...deletion },
     // Parsing, chunking and indexing share this thread: more at once only adds memory.
     maxConcurrentActivityTaskExecutions: 2,
@@ -70,6 +77,7 @@ export async function createPlatformWorkers(
     connection,
     namespace: options.namespace,
     taskQueue: TASK_QUEUES.embed,
+    plugins,
     // Re-index batches embed too: one CPU-bound activity at a time, uploads interleaving between batches.
     activities: { embedChunks: activities.embedChunks, reindexDocuments: reindex.reindexDocuments },
     maxConcurrentActivityTaskExecutions: 1,
@@ -91,14 +99,16 @@ export async function createPlatformWorkers(
     namespace: options.namespace,
     taskQueue: QUERY_TASK_QUEUE,
     ...workflowSource,
+    plugins,
     activities: {
-      ...createQueryActivities({ metadata: platform.metadata, generations: platform.generations, index: platform.index, embedders: platform.embedders }),
+      ...createQueryActivities({ metadata: platform.metadata, generations: platform.generations, index: platform.index, embedders: platform.embedders, usage }),
       ...createAnswerActivities({
         gateway,
         reranker: createReranker(config, evidence),
         evidence,
         db: platform.db,
         settings: { promptName: 'grounded-answer', promptVersion: config.ANSWER_PROMPT_VERSION, relevanceFloor: config.RELEVANCE_FLOOR, routingPolicy: config.ROUTING_POLICY },
+        usage,
       }),
     },
   });

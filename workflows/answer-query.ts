@@ -36,11 +36,14 @@ export async function answerQueryWorkflow(input: AnswerInput): Promise<AnswerRes
   const evidenceAnswers = patched('evidence-answers');
   const pool = evidenceAnswers ? Math.max(input.topK, input.rerankCandidates * CANDIDATE_POOL) : Math.max(input.topK, input.rerankCandidates);
   const retrieved = await retrieveChunks({ ...input, topK: pool });
+  // Runs from before the usage ledger pass no context: their activities record nothing.
+  const usage = patched('usage-ledger') ? { usage: { tenantId: input.tenantId, collection: input.collection, keyId: input.caller?.keyId ?? null, requestId: input.caller?.requestId ?? null, traceId: input.caller?.traceId ?? null } } : {};
   const reranked = await rerankChunks({
     question: input.question,
     chunks: retrieved.chunks,
     keep: input.topK,
     retrievedInstructions: input.retrievedInstructions,
+    ...usage,
     ...(evidenceAnswers ? { candidates: Math.max(input.topK, input.rerankCandidates), relevanceFloor: input.relevanceFloor } : {}),
   });
   const latencyMs = { ...retrieved.latencyMs, rerank: reranked.latencyMs, generate: 0 };
@@ -86,6 +89,7 @@ export async function answerQueryWorkflow(input: AnswerInput): Promise<AnswerRes
           repair: repair && outcome?.status === 'invalid' ? { reply: outcome.reply, issues: outcome.issues } : undefined,
           streamChannel: input.streamChannel,
           ...streaming(),
+          ...usage,
         });
       } catch (error) {
         const failure = candidateFailure(error);
@@ -108,7 +112,7 @@ export async function answerQueryWorkflow(input: AnswerInput): Promise<AnswerRes
       fallbacks.push(`${candidate}${repair ? ' (repair)' : ''}: invalid output: ${outcome.issues.slice(0, 3).join('; ')}`);
     }
   }
-  const extractive = await answerExtractively({ question: input.question, chunks, streamChannel: input.streamChannel, ...(evidenceAnswers ? { withdraw: shown, ...streaming() } : {}) });
+  const extractive = await answerExtractively({ question: input.question, chunks, streamChannel: input.streamChannel, ...(evidenceAnswers ? { withdraw: shown, ...streaming() } : {}), ...usage });
   latencyMs.generate = Date.now() - generateStarted;
   return result(extractive, { provider: 'extractive', model: 'extractive' });
 }

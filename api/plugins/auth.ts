@@ -23,10 +23,12 @@ export interface RequestPrincipal {
 export interface Caller {
   principal: RequestPrincipal;
   requestId: string;
+  /** The request's W3C trace id (api/plugins/trace-context.ts). */
+  traceId: string;
 }
 
 export function callerOf(request: FastifyRequest): Caller {
-  return { principal: request.principal, requestId: String(request.id) };
+  return { principal: request.principal, requestId: String(request.id), traceId: request.traceContext.traceId };
 }
 
 declare module 'fastify' {

@@ -5,6 +5,7 @@ import type { StreamEvent } from '../../lib/answer/answer-stream';
 import type { ErrorBody } from '../plugins/error-handler';
 import type { Answer } from '../services/query-service';
 import { callerOf } from '../plugins/auth';
+import { traceparentHeader } from '../plugins/trace-context';
 import type { QueryGateway } from '../services/query-gateway';
 import type { GuardDecision } from '../../lib/guardrails/guard';
 import { PlatformError } from '../../lib/errors';
@@ -42,7 +43,9 @@ const retrievedChunk = z.object({
 const retrieveResponse = z.object({
   mode: z.literal('retrieve'),
   chunks: z.array(retrievedChunk),
-  traceId: z.string().describe('the workflow id of this query: find it in the Temporal UI'),
+  traceId: z.string().regex(/^[0-9a-f]{32}$/).describe("the W3C trace id of this request (the caller's traceparent, or a new one): find its spans in the tracing backend and its calls in the usage ledger"),
+  workflowId: z.string().describe('the workflow of this query: find it in the Temporal UI'),
+  runId: z.string().describe('the run of that workflow'),
   latencyMs: z.object({ embed: z.number(), search: z.number(), orchestration: z.number(), total: z.number() }),
 });
 
@@ -94,7 +97,9 @@ const answerResponse = z.object({
   promptVersion: z.string().describe('<name>@<version>#<content hash> of the prompt used'),
   usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number(), calls: z.array(modelCall) }),
   fallbacks: z.array(z.string()).describe('candidates passed over, and why'),
-  traceId: z.string().describe('the workflow id of this query: find it in the Temporal UI'),
+  traceId: z.string().regex(/^[0-9a-f]{32}$/).describe("the W3C trace id of this request (the caller's traceparent, or a new one): find its spans in the tracing backend and its calls in the usage ledger"),
+  workflowId: z.string().describe('the workflow of this query: find it in the Temporal UI'),
+  runId: z.string().describe('the run of that workflow'),
   guardrails: z.array(guardDecision).describe("each guardrail's decision on this request (also in the audit log); empty when guardrails are off"),
   latencyMs: z.object({
     embed: z.number(),
@@ -134,7 +139,7 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
       const send = (event: string, data: unknown) => {
         if (!opened) {
           reply.hijack();
-          out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+          out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', ...traceparentHeader(reply) });
           opened = true;
         }
         out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);

@@ -1,5 +1,6 @@
 import type { StreamEvent } from '../../lib/answer/answer-stream';
 import { PlatformError } from '../../lib/errors';
+import type { CostCeiling, CostHold } from '../../lib/gateway/cost-ceiling';
 import type { Reservation, TokenBudget } from '../../lib/gateway/token-budget';
 import { guardAnswer, guardQuestion, retrievalDecision, type GuardDecision } from '../../lib/guardrails/guard';
 import { MaskingStream } from '../../lib/guardrails/masking-stream';
@@ -18,6 +19,10 @@ export interface QueryGatewayOptions {
   audit: AuditLog;
   /** Null: token budgets are off (RATE_LIMITS=off). */
   budget: TokenBudget | null;
+  /** Null: cost ceilings are off (RATE_LIMITS=off). */
+  ceiling: CostCeiling | null;
+  /** USD per million tokens of the dearest chat candidate: any of them may end up answering. */
+  prices: { inputPerMillionUsd: number; outputPerMillionUsd: number };
   guardrails: 'on' | 'off';
   /** For the estimate reserved before an answer: chunk size of the context and the model's reply. */
   estimate: { chunkTokens: number; outputTokens: number; promptTokens: number };
@@ -36,6 +41,8 @@ export interface Admitted {
   decisions: GuardDecision[];
   estimate: number;
   reservation: Reservation | null;
+  /** The estimated spend held against the tenant's daily cost ceiling. */
+  hold: CostHold | null;
   /** The collection's own floor; null: the deployment's default. */
   relevanceFloor: number | null;
 }
@@ -50,7 +57,7 @@ export class QueryGateway {
 
   async retrieve(caller: Caller, input: RetrieveInput): Promise<RetrieveAnswer> {
     return this.complete(await this.admit(caller, { ...input, mode: 'retrieve' }), async (question) => {
-      const result = await this.options.queries.retrieve({ ...input, question });
+      const result = await this.options.queries.retrieve({ ...input, question, caller: usageCaller(caller) });
       this.options.metrics?.retrieved(caller.principal.tenantId, input.collection, result);
       return { result, actualTokens: estimateTokens(question) };
     });
@@ -105,8 +112,17 @@ export class QueryGateway {
     }
     const { chunkTokens, promptTokens, outputTokens } = this.options.estimate;
     const estimate = estimateTokens(question) + (input.mode === 'answer' ? input.topK * chunkTokens + promptTokens + outputTokens : 0);
-    const reservation = this.options.budget ? await this.options.budget.reserve(principal.tenantId, principal.settings.budgets, estimate) : null;
-    return { caller, input, question, decisions, estimate, reservation, relevanceFloor };
+    const { inputPerMillionUsd, outputPerMillionUsd } = this.options.prices;
+    const estimateUsd = input.mode === 'answer' ? ((estimate - outputTokens) * inputPerMillionUsd + outputTokens * outputPerMillionUsd) / 1e6 : 0;
+    const hold = (await this.options.ceiling?.hold(principal.tenantId, principal.settings.budgets.costUsdPerDay, estimateUsd)) ?? null;
+    let reservation: Reservation | null = null;
+    try {
+      reservation = this.options.budget ? await this.options.budget.reserve(principal.tenantId, principal.settings.budgets, estimate) : null;
+    } catch (error) {
+      await this.options.ceiling?.release(hold);
+      throw error;
+    }
+    return { caller, input, question, decisions, estimate, reservation, hold, relevanceFloor };
   }
 
   private get guardrailsOn(): boolean {
@@ -117,6 +133,7 @@ export class QueryGateway {
     return {
       ...input,
       question,
+      caller: usageCaller(caller),
       ...(relevanceFloor !== null && { relevanceFloor }),
       ...(this.guardrailsOn && { retrievedInstructions: caller.principal.settings.guardrails.retrievedInstructions }),
     };
@@ -142,7 +159,7 @@ export class QueryGateway {
 
   /** Runs the admitted question, settles the reservation on the actual tokens, records the decisions. */
   private async complete<T>(admitted: Admitted, run: (question: string, decisions: GuardDecision[]) => Promise<{ result: T; actualTokens: number }>): Promise<T> {
-    const { caller, input, question, decisions, estimate, reservation } = admitted;
+    const { caller, input, question, decisions, estimate, reservation, hold } = admitted;
     let outcome: Awaited<ReturnType<typeof run>>;
     try {
       outcome = await run(question, decisions);
@@ -150,6 +167,9 @@ export class QueryGateway {
       // Refused before any model ran (unknown collection, bad filter): nothing was spent.
       if (reservation && PlatformError.isInstance(error)) await this.options.budget?.settle(reservation, 0);
       throw error;
+    } finally {
+      // Whatever was spent is in the usage ledger now, which the ceiling reads.
+      await this.options.ceiling?.release(hold);
     }
     if (reservation) await this.options.budget?.settle(reservation, outcome.actualTokens);
     if (this.guardrailsOn) await this.record(caller, input, 'query_guarded', decisions, { estimated: estimate, actual: outcome.actualTokens, reserved: reservation !== null });
@@ -169,3 +189,6 @@ export class QueryGateway {
     });
   }
 }
+
+/** What the usage ledger charges a query's calls to. */
+const usageCaller = (caller: Caller) => ({ keyId: caller.principal.keyId, requestId: caller.requestId, traceId: caller.traceId });

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { streamChannelFor, type StreamEvent } from '../../lib/answer/answer-stream';
@@ -9,14 +9,19 @@ import type { SqlDatabase } from '../../lib/stores/sql';
 import type { answerQueryWorkflow, retrieveWorkflow } from '../../workflows';
 import { orchestratorUnavailable, promptly } from './orchestrator-unavailable';
 
-export interface RetrieveAnswer {
-  chunks: RetrievedChunk[];
+/** Where a query can be looked up: its trace (spans, ledger rows) and its workflow run (the Temporal UI). */
+export interface QueryRun {
   traceId: string;
+  workflowId: string;
+  runId: string;
+}
+
+export interface RetrieveAnswer extends QueryRun {
+  chunks: RetrievedChunk[];
   latencyMs: { embed: number; search: number; orchestration: number; total: number };
 }
 
-export interface Answer extends Omit<AnswerResult, 'calls' | 'latencyMs'> {
-  traceId: string;
+export interface Answer extends Omit<AnswerResult, 'calls' | 'latencyMs'>, QueryRun {
   usage: { inputTokens: number; outputTokens: number; costUsd: number; calls: AnswerResult['calls'] };
   latencyMs: AnswerResult['latencyMs'] & { orchestration: number; total: number };
 }
@@ -30,24 +35,27 @@ export class QueryService {
     private readonly settings: { rerankCandidates: number },
   ) {}
 
-  /** Runs the retrieval workflow and waits for it; its workflow id is the trace id. */
+  /** Runs the retrieval workflow and waits for it. */
   async retrieve(input: RetrieveInput): Promise<RetrieveAnswer> {
-    const traceId = newTraceId(input.tenantId);
+    const workflowId = newWorkflowId(input.tenantId);
     const started = performance.now();
-    const handle = await this.startPromptly(() => this.temporal.workflow.start<typeof retrieveWorkflow>('retrieveWorkflow', { ...this.workflowOptions(traceId), args: [input] }));
+    const handle = await this.startPromptly(() => this.temporal.workflow.start<typeof retrieveWorkflow>('retrieveWorkflow', { ...this.workflowOptions(workflowId), args: [input] }));
     const result = await this.run(input, () => handle.result());
     const total = performance.now() - started;
     const { embed, search } = result.latencyMs;
-    return { chunks: result.chunks, traceId, latencyMs: { embed: round(embed), search: round(search), orchestration: round(total - embed - search), total: round(total) } };
+    return {
+      chunks: result.chunks,
+      ...runOf(input, handle),
+      latencyMs: { embed: round(embed), search: round(search), orchestration: round(total - embed - search), total: round(total) },
+    };
   }
 
   /** Runs the answer workflow and waits for it. */
   async answer(input: AnswerRequest): Promise<Answer> {
-    const traceId = newTraceId(input.tenantId);
     const started = performance.now();
-    const handle = await this.start(traceId, { ...input, rerankCandidates: this.settings.rerankCandidates });
+    const handle = await this.start(newWorkflowId(input.tenantId), { ...input, rerankCandidates: this.settings.rerankCandidates });
     const result = await this.run(input, () => handle.result());
-    return present(result, traceId, performance.now() - started);
+    return present(result, runOf(input, handle), performance.now() - started);
   }
 
   /**
@@ -56,26 +64,27 @@ export class QueryService {
    * no event is missed; a client that goes away cancels the run.
    */
   async streamAnswer(input: AnswerRequest, events: { onEvent: (event: StreamEvent) => void; closed: AbortSignal }): Promise<Answer> {
-    const traceId = newTraceId(input.tenantId);
+    const workflowId = newWorkflowId(input.tenantId);
     const started = performance.now();
-    const channel = streamChannelFor(traceId);
+    const channel = streamChannelFor(workflowId);
     const ordered = new OrderedEvents(events.onEvent);
     const unlisten = await this.db.listen(channel, (payload) => ordered.accept(JSON.parse(payload) as StreamEvent));
     let handle: WorkflowHandle | undefined;
     const cancel = () => void handle?.cancel().catch(() => undefined);
     events.closed.addEventListener('abort', cancel, { once: true });
     try {
-      handle = await this.start(traceId, { ...input, rerankCandidates: this.settings.rerankCandidates, streamChannel: channel });
-      const result = await this.run(input, () => (handle as WorkflowHandle<typeof answerQueryWorkflow>).result());
-      return present(result, traceId, performance.now() - started);
+      const running = await this.start(workflowId, { ...input, rerankCandidates: this.settings.rerankCandidates, streamChannel: channel });
+      handle = running;
+      const result = await this.run(input, () => running.result());
+      return present(result, runOf(input, running), performance.now() - started);
     } finally {
       events.closed.removeEventListener('abort', cancel);
       await unlisten();
     }
   }
 
-  private start(traceId: string, input: AnswerInput) {
-    return this.startPromptly(() => this.temporal.workflow.start<typeof answerQueryWorkflow>('answerQueryWorkflow', { ...this.workflowOptions(traceId), args: [input] }));
+  private start(workflowId: string, input: AnswerInput) {
+    return this.startPromptly(() => this.temporal.workflow.start<typeof answerQueryWorkflow>('answerQueryWorkflow', { ...this.workflowOptions(workflowId), args: [input] }));
   }
 
   /** Temporal out of reach: 503 within the call deadline, nothing started. */
@@ -87,8 +96,8 @@ export class QueryService {
     }
   }
 
-  private workflowOptions(traceId: string) {
-    return { taskQueue: QUERY_TASK_QUEUE, workflowId: traceId, workflowExecutionTimeout: '5 minutes' } as const;
+  private workflowOptions(workflowId: string) {
+    return { taskQueue: QUERY_TASK_QUEUE, workflowId, workflowExecutionTimeout: '5 minutes' } as const;
   }
 
   /** Workflow failures the caller caused, as 4xx; everything else stays a 5xx. */
@@ -135,12 +144,12 @@ export class OrderedEvents {
   }
 }
 
-function present(result: AnswerResult, traceId: string, totalMs: number): Answer {
+function present(result: AnswerResult, run: QueryRun, totalMs: number): Answer {
   const { calls, latencyMs, ...answer } = result;
   const stages = latencyMs.embed + latencyMs.search + latencyMs.rerank + latencyMs.generate;
   return {
     ...answer,
-    traceId,
+    ...run,
     usage: {
       inputTokens: sum(calls.map((call) => call.inputTokens)),
       outputTokens: sum(calls.map((call) => call.outputTokens)),
@@ -158,6 +167,13 @@ function present(result: AnswerResult, traceId: string, totalMs: number): Answer
   };
 }
 
-const newTraceId = (tenantId: string) => `query/${tenantId}/${randomUUID()}`;
+const newWorkflowId = (tenantId: string) => `query/${tenantId}/${randomUUID()}`;
+
+/** Callers always pass a trace id (the API's trace context); a fresh one stands in for any that does not. */
+const runOf = (input: RetrieveInput, handle: WorkflowHandle & { firstExecutionRunId: string }): QueryRun => ({
+  traceId: input.caller?.traceId ?? randomBytes(16).toString('hex'),
+  workflowId: handle.workflowId,
+  runId: handle.firstExecutionRunId,
+});
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -10,8 +10,8 @@ import type { SqlDatabase } from '../stores/sql';
  */
 export type StreamEvent = { segment?: number; seq: number } & ({ type: 'delta'; text: string } | { type: 'reset'; reason: string });
 
-export function streamChannelFor(traceId: string): string {
-  return `answer_${createHash('sha256').update(traceId).digest('hex').slice(0, 40)}`;
+export function streamChannelFor(workflowId: string): string {
+  return `answer_${createHash('sha256').update(workflowId).digest('hex').slice(0, 40)}`;
 }
 
 export class StreamPublisher {

@@ -25,9 +25,16 @@ export const tenantSettingsSchema = z
       .object({
         tokensPerMinute: tokens.default(null).describe('model tokens (input + output) per minute; null: unlimited'),
         tokensPerDay: tokens.default(null).describe('model tokens per UTC day; null: unlimited'),
+        costUsdPerDay: z
+          .number()
+          .positive()
+          .max(1_000_000)
+          .nullable()
+          .default(null)
+          .describe('spend on model and embedding calls per UTC day in USD, at the configured prices (the usage ledger); null: unlimited'),
       })
       .strict()
-      .default({ tokensPerMinute: null, tokensPerDay: null }),
+      .default({ tokensPerMinute: null, tokensPerDay: null, costUsdPerDay: null }),
     rateLimit: z
       .object({ requestsPerMinute: z.number().int().min(1).max(1_000_000).nullable().default(null).describe("per API key, unless the key sets its own; null: the deployment's default") })
       .strict()

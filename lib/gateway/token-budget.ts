@@ -2,7 +2,7 @@ import { PlatformError } from '../errors';
 import type { CounterStore } from './counter-store';
 import type { TenantSettings } from './tenant-settings';
 
-type Limits = TenantSettings['budgets'];
+type Limits = Pick<TenantSettings['budgets'], 'tokensPerMinute' | 'tokensPerDay'>;
 
 const WINDOWS = [
   { name: 'minute', reason: 'tokens_per_minute', lengthMs: 60_000, limitOf: (limits: Limits) => limits.tokensPerMinute },

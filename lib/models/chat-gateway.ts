@@ -1,4 +1,5 @@
 import type { ModelCall } from '../answer/types';
+import { inGenAiSpan } from '../telemetry/gen-ai-span';
 import type { Metrics } from '../telemetry/metrics';
 import { AnthropicChatProvider } from './anthropic-chat';
 import type { ChatProvider, ChatRequest, ChatResult } from './chat';
@@ -116,7 +117,12 @@ export class ChatGateway {
       const started = performance.now();
       firstChunkAt = undefined;
       try {
-        const result = await provider.chat(guarded);
+        const span = { operation: 'chat', provider: GEN_AI_PROVIDER[config.kind], requestModel: config.model, attributes: { 'rag.model.candidate': name, 'gen_ai.request.max_tokens': guarded.maxTokens } } as const;
+        const result = await inGenAiSpan(span, async (end) => {
+          const reply = await provider.chat(guarded);
+          end({ responseModel: reply.model, inputTokens: reply.usage.inputTokens, outputTokens: reply.usage.outputTokens });
+          return reply;
+        });
         breaker.recordSuccess();
         measure(started, { result });
         const { inputTokens, outputTokens } = result.usage;

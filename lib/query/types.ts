@@ -12,6 +12,17 @@ export interface RetrieveInput {
   topK: number;
   /** Exact match on document metadata; an array matches any of its values. */
   filters: NonNullable<PointFilter['metadata']>;
+  /** Who asked, for the usage ledger; unset on runs started before the ledger. */
+  caller?: { keyId: string | null; requestId: string | null; traceId?: string | null };
+}
+
+/** Who a query's model and embedding calls are charged to, handed to the activities that make them. */
+export interface UsageContext {
+  tenantId: string;
+  collection: string;
+  keyId: string | null;
+  requestId: string | null;
+  traceId?: string | null;
 }
 
 export interface RetrievedChunk {

@@ -171,7 +171,7 @@ describe('model failover end to end', () => {
       (await stack.env.client.workflow.getHandle(workflowId).fetchHistory()).events?.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [])) ?? [];
     const seconds = (d: { seconds?: unknown } | null | undefined) => Number(d?.seconds ?? 0);
     const answer = await ask();
-    const generate = (await scheduled(answer.body.traceId)).find((a) => a.activityType?.name === 'generateAnswer');
+    const generate = (await scheduled(answer.body.workflowId)).find((a) => a.activityType?.name === 'generateAnswer');
     assert.equal(seconds(generate?.heartbeatTimeout), 15);
     const run = (await api.get('/v1/documents/refunds')).body.versions[0].workflowId;
     const parse = (await scheduled(run)).find((a) => a.activityType?.name === 'parseDocument');

@@ -52,6 +52,7 @@ describe('gateway: tenants, keys, isolation, limits, audit', () => {
       ['GET', '/v1/admin/tenants/{tenantId}', '/v1/admin/tenants/acme', undefined, 404, 'tenant_not_found'],
       ['GET', '/v1/admin/tenants/{tenantId}/keys', '/v1/admin/tenants/acme/keys', undefined, 404, 'tenant_not_found'],
       ['GET', '/v1/admin/audit', '/v1/admin/audit?tenantId=acme', undefined, 404, 'tenant_not_found'],
+      ['GET', '/v1/usage', '/v1/usage?tenantId=acme', undefined, 404, 'tenant_not_found'],
       ['GET', '/v1/admin/tenants', '/v1/admin/tenants', undefined, 403, 'platform_admin_required'],
       ['POST', '/v1/admin/tenants', '/v1/admin/tenants', { id: 'acme-2', name: 'not mine to make' }, 403, 'platform_admin_required'],
       ['PATCH', '/v1/admin/tenants/{tenantId}', '/v1/admin/tenants/acme', { settings: { guardrails: { promptInjection: 'off' } } }, 404, 'tenant_not_found'],

@@ -163,7 +163,7 @@ describe('hostile input over HTTP', () => {
     assert.equal(answered.status, 200, JSON.stringify(answered.body));
     assert.deepEqual(answered.body.guardrails.find((d: any) => d.stage === 'input' && d.check === 'pii').details, { masked: { credit_card: 1, email: 1 } });
     // Payload data comes base64-encoded: decode it, so the checks below read what Temporal stored.
-    const history = JSON.stringify(await stack.env.client.workflow.getHandle(answered.body.traceId).fetchHistory(), (key, value) =>
+    const history = JSON.stringify(await stack.env.client.workflow.getHandle(answered.body.workflowId).fetchHistory(), (key, value) =>
       key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value,
     );
     assert.ok(history.includes('[CREDIT_CARD]') && history.includes('[EMAIL]'), 'the workflow ran on the masked question');

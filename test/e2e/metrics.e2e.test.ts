@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { serveMetrics } from '../../lib/telemetry/metrics-server';
 import { installTemporalRuntime } from '../../lib/telemetry/temporal-runtime';
@@ -10,6 +12,7 @@ import { startStack, streamQuery, waitReady, type Stack } from '../helpers/stack
 import { waitFor } from '../helpers/temporal';
 
 const unavailable = startPrometheus.unavailable();
+const OPS = resolve(__dirname, '../../ops');
 
 /**
  * `/metrics` as an operator's Prometheus sees it: a real Prometheus scrapes the platform and the
@@ -96,6 +99,20 @@ describe('metrics scraped by Prometheus', { skip: unavailable || undefined }, ()
       await eventually(`sum(rag_query_stage_duration_seconds_count{mode="answer", stage="${stage}"})`, (v) => v === 3);
     }
     assert.equal((await prometheus.query('rag_answers_total{tenant!=""}')).length, 0);
+  });
+
+  it('exports every metric the dashboards and alert rules read (a renamed metric would leave them blank)', async () => {
+    const read = [
+      ...readdirSync(join(OPS, 'grafana/dashboards')).map((name) => readFileSync(join(OPS, 'grafana/dashboards', name), 'utf8')),
+      ...readdirSync(join(OPS, 'prometheus/rules')).map((name) => readFileSync(join(OPS, 'prometheus/rules', name), 'utf8')),
+    ].join('\n');
+    const names = new Set([...read.matchAll(/\b((?:rag|gen_ai|http_server|temporal)_[a-z_]+)/g)].map((m) => (m[1] as string).replace(/_(bucket|sum|count)$/, '')));
+    const exported = stack.platform.metrics.registry.getMetricsAsArray() as unknown as { name: string; labelNames: string[] }[];
+    const platform = new Set(exported.map((metric) => metric.name));
+    for (const label of exported.flatMap((metric) => metric.labelNames)) names.delete(label);
+    const temporal = new Set((await prometheus.query('count by (__name__) ({job="temporal-sdk"})')).map((series) => (series.metric.__name__ as string).replace(/_(bucket|sum|count)$/, '')));
+    const missing = [...names].filter((name) => !platform.has(name) && !temporal.has(name));
+    assert.deepEqual(missing, []);
   });
 
   it('shows the breaker closed, refusals by code, and the Temporal workers\' own metrics', async () => {
