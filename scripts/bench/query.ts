@@ -4,6 +4,7 @@ import { cacheRoot } from '../../lib/config';
 import { startStack } from '../../test/helpers/stack';
 import { EmbeddingCache, seedCollection } from '../eval/seed';
 import { benchIndexSearch } from './index-search';
+import { benchInstrumentation } from './instrumentation';
 
 const TENANT = 'default';
 const COLLECTION = 'bench';
@@ -19,6 +20,7 @@ const COLLECTION = 'bench';
  * index holds copies × chunks points without hours of embedding on two cores.
  */
 export async function benchQuery(args: string[]): Promise<void> {
+  if (args.includes('--overhead-only')) return printOverhead(args);
   const adapters = await benchIndexSearch(args);
   console.log(JSON.stringify({ bench: 'query', part: 'index adapters', ...adapters }));
   if (args.includes('--adapters-only')) return;
@@ -68,6 +70,18 @@ export async function benchQuery(args: string[]): Promise<void> {
   } finally {
     await stack.close();
   }
+  await printOverhead(args);
+}
+
+async function printOverhead(args: string[]): Promise<void> {
+  const overhead = await benchInstrumentation(args);
+  console.log(`\ninstrumentation on versus off, "retrieve", ${overhead.rounds} alternating rounds of ${overhead.queriesPerRound} queries (client wall time):`);
+  console.log('| tracing | p50 ms |');
+  console.log('| --- | --- |');
+  console.log(`| off (metrics only) | ${overhead.offP50Ms} |`);
+  console.log(`| on (every span recorded and exported over OTLP) | ${overhead.onP50Ms} |`);
+  console.log(`| overhead | ${overhead.overheadP50Ms} |`);
+  console.log(JSON.stringify({ bench: 'query', part: 'instrumentation overhead', ...overhead }));
 }
 
 function pct(values: number[], q: number): string {
