@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
+import { DASHBOARD_FILE, dashboardJson } from '../scripts/dashboards/build';
 import { promtoolPath } from './helpers/prometheus';
 
 const ROOT = resolve(__dirname, '..');
@@ -32,6 +33,10 @@ describe('operations bundle', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("has the dashboard as Grafana's Foundation SDK builds it from scripts/dashboards (run `npm run dashboards` after a change)", () => {
+    assert.equal(readFileSync(DASHBOARD_FILE, 'utf8'), dashboardJson());
   });
 
   it("has dashboards in the shape Grafana's file provisioning loads, over the provisioned data source", () => {
