@@ -185,9 +185,9 @@ export function createReindexActivities(deps: ReindexDependencies) {
       const questions = await evalSets.get(tenantId, collection);
       const live = (await generations.list(tenantId, collection)).find((g) => g.state === 'live');
       if (input.kind === 'reindex' && questions.length > 0 && live) {
-        const liveRecall = await recallOf(input, targetOf(live), questions);
-        const candidateRecall = await recallOf(input, target, questions);
-        recall = compareRecall(input.gate.k, liveRecall, candidateRecall, input.gate.recallMargin);
+        // The eval questions are embedded for both generations: that spend is the run's too.
+        const compare = async () => compareRecall(input.gate.k, await recallOf(input, targetOf(live), questions), await recallOf(input, target, questions), input.gate.recallMargin);
+        recall = deps.usage ? await deps.usage.embeddingsOf({ tenantId, collection, keyId: null, requestId: null }, 'reindex', compare) : await compare();
       }
       return decideGate({ expected, present: held.length, missing, wrongChunkCount, recall });
     },

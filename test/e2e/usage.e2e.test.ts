@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { FakeOpenAiServer, groundedReply } from '../helpers/fake-openai-server';
 import { POLICIES } from '../helpers/fixtures';
 import { apiClient, issueKey, startStack, waitReady, type ApiClient, type Stack } from '../helpers/stack';
+import { waitFor } from '../helpers/temporal';
 
 /**
  * The usage and cost ledger through the API: every model and embedding call is a row, an admin
@@ -74,6 +75,19 @@ describe('usage ledger and cost ceilings end to end', () => {
     assert.deepEqual(byCollection.groups.map((g: any) => g.group), ['policies']);
     const byDay = await usage(stack.api, 'groupBy=day');
     assert.deepEqual(byDay.groups.map((g: any) => g.group), [new Date().toISOString().slice(0, 10)]);
+  });
+
+  it('charges a re-index its embeddings, the gate\'s eval questions included, with no key', async () => {
+    assert.equal((await stack.api.putJson('/v1/collections/policies/eval-set', { questions: [{ question, relevantDocumentIds: ['refunds'] }] })).status, 200);
+    const before = (await usage(stack.api, 'groupBy=purpose')).groups.find((g: any) => g.group === 'reindex')?.calls ?? 0;
+    const started = await stack.api.postJson('/v1/collections/policies/reindex', { chunkSizeTokens: 60, chunkOverlapTokens: 10 });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    await waitFor('the re-index to finish', async () => (await stack.api.get(`/v1/collections/policies/reindex/${started.body.id}`)).body, (run) => ['done', 'failed', 'gate_failed'].includes(run.stage), 180_000, 200);
+    const reindex = (await usage(stack.api, 'groupBy=purpose')).groups.find((g: any) => g.group === 'reindex');
+    // One batch for the one document, and the eval question embedded for the live and the new generation.
+    assert.ok(reindex.calls - before >= 3, JSON.stringify(reindex));
+    const byKey = await usage(stack.api, 'groupBy=key');
+    assert.ok(byKey.groups.some((g: any) => g.group === '(no key)' && g.calls >= reindex.calls));
   });
 
   it('shows an admin their own tenant only, and an operator every tenant', async () => {
