@@ -208,10 +208,13 @@ export function createReindexActivities(deps: ReindexDependencies) {
       return { swapped: true, missing: 0 };
     },
 
-    /** A run that will not swap: a new generation's index goes; a rollback's target is kept again. */
+    /**
+     * A run that will not swap: a new generation's index goes; a rollback's target is kept again.
+     * A target that went live (the swap finished before a cancel reached the run) keeps its index.
+     */
     async abandonTarget(input: ReindexInput, outcome: 'failed' | 'cancelled'): Promise<void> {
-      await generations.abandonBuild({ tenantId: input.tenantId, collection: input.collection, generation: input.target.generation }, outcome, input.kind);
-      if (input.kind === 'reindex') await dropGeneration(index, input.target, input);
+      const abandoned = await generations.abandonBuild({ tenantId: input.tenantId, collection: input.collection, generation: input.target.generation }, outcome, input.kind);
+      if (abandoned && input.kind === 'reindex') await dropGeneration(index, input.target, input);
     },
 
     async recordRun(runId: string, update: RunProgressUpdate): Promise<void> {

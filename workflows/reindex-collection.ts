@@ -9,6 +9,7 @@ import {
   defineUpdate,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -87,11 +88,17 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
       ].join('\n\n'),
     );
   };
+  /**
+   * Bookkeeping and the swap finish even when a cancel arrives meanwhile: a cancelled write could
+   * land after the run's last one, and a cancelled swap could still go through on the worker while
+   * the run dropped the generation it made live. The next step of real work sees the cancel.
+   */
+  const evenIfCancelled = <T>(step: () => Promise<T>): Promise<T> => (patched('reindex-steps-outlive-cancel') ? CancellationScope.nonCancellable(step) : step());
   const enter = async (stage: ReindexStage, extra: { report?: GateReport; finished?: boolean; paused?: boolean } = {}) => {
     progress.stage = stage;
     publishStage(stage);
     describe();
-    await book.recordRun(input.runId, { stage, ...extra });
+    await evenIfCancelled(() => book.recordRun(input.runId, { stage, ...extra }));
   };
   /** Holds here while paused, showing it in the stage; a cancel while paused still goes through. */
   const holdIfPaused = async () => {
@@ -99,7 +106,7 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
     const resumeTo = progress.stage;
     publishStage('paused');
     describe();
-    await book.recordRun(input.runId, { stage: 'paused', paused: true });
+    await evenIfCancelled(() => book.recordRun(input.runId, { stage: 'paused', paused: true }));
     await condition(() => !progress.paused);
     await enter(resumeTo, { paused: false });
   };
@@ -112,7 +119,7 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
     progress.counters.errors += result.failed;
     progress.batchesDone++;
     describe();
-    await book.recordRun(input.runId, { counters: progress.counters });
+    await evenIfCancelled(() => book.recordRun(input.runId, { counters: progress.counters }));
   };
 
   try {
@@ -153,11 +160,12 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
       }
       await holdIfPaused();
       await enter('swapping');
-      const swap = await work.swapTarget(input);
+      const swap = await evenIfCancelled(() => work.swapTarget(input));
       if (swap.swapped) break;
       // An activation slipped in after the gate: catch up again.
       if (round >= MAX_CATCH_UP_ROUNDS) throw ApplicationFailure.nonRetryable(`${swap.missing} documents changed during every swap attempt`, 'reindex_unsettled');
     }
+    // Swapped: a cancel that arrives now is too late, the new generation serves.
     await enter('done', { report: progress.report, finished: true });
     return { stage: 'done', generation: input.target.generation, report: progress.report };
   } catch (error) {

@@ -80,9 +80,14 @@ export class ReindexService {
     return { ...view, paused: after.paused };
   }
 
-  /** The run removes the half-built generation itself on its way out. */
+  /**
+   * The run removes the half-built generation itself on its way out. Once it swaps, the new
+   * generation serves and a cancel is too late (a rollback undoes it); a cancel that reaches the
+   * run during the swap leaves it to finish, and the answer shows the stage it reached.
+   */
   async cancel(tenantId: string, collection: string, runId: string): Promise<ReindexRunView> {
     const run = await this.requireActive(tenantId, collection, runId);
+    if (run.stage === 'swapping') throw new PlatformError('reindex_swapping', `run ${runId} is swapping to generation ${run.toGeneration}; roll back once it is done`, 409);
     await promptly(this.temporal, () => this.temporal.workflow.getHandle(run.workflowId).cancel()).catch(orchestratorError);
     return this.get(tenantId, collection, runId);
   }

@@ -132,11 +132,21 @@ export class GenerationStore {
   }
 
   /** Ends a build that will not go live: a rolled-back-to generation returns to retained, a new one is gone. */
-  async abandonBuild(target: Pick<GenerationRecord, 'tenantId' | 'collection' | 'generation'>, outcome: 'failed' | 'cancelled', kind: 'reindex' | 'rollback'): Promise<void> {
+  /**
+   * Marks a building generation failed or cancelled (a rollback's target goes back to retained)
+   * and answers whether it is now abandoned: false when it is live or retained, e.g. a swap that
+   * won the race against a cancel. True again on a retry, so the caller can finish dropping it.
+   */
+  async abandonBuild(target: Pick<GenerationRecord, 'tenantId' | 'collection' | 'generation'>, outcome: 'failed' | 'cancelled', kind: 'reindex' | 'rollback'): Promise<boolean> {
     await this.db.query(
       `update collection_generations set state = $4, retired_at = now() where tenant_id = $1 and collection = $2 and generation = $3 and state = 'building'`,
       [target.tenantId, target.collection, target.generation, kind === 'rollback' ? 'retained' : outcome],
     );
+    const [row] = await this.db.query<{ state: string }>(
+      'select state from collection_generations where tenant_id = $1 and collection = $2 and generation = $3',
+      [target.tenantId, target.collection, target.generation],
+    );
+    return row?.state === 'failed' || row?.state === 'cancelled';
   }
 
   /** Records that a generation holds a document version; false when the document was deleted meanwhile. */

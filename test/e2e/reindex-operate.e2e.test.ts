@@ -50,7 +50,7 @@ describe('re-index: operate, cancel, gate', () => {
     }
   });
 
-  it('pauses between batches, resumes, and cancels: the half-built generation goes, the live one serves', async () => {
+  it('pauses between batches, resumes, and cancels while paused: the half-built generation goes, the live one serves', async () => {
     const started = await api.postJson('/v1/collections/ref/reindex', { chunkSizeTokens: 60, chunkOverlapTokens: 10 });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     const id = started.body.id as string;
@@ -77,6 +77,10 @@ describe('re-index: operate, cancel, gate', () => {
     assert.deepEqual([notPaused.status, notPaused.body.error?.code], [409, 'reindex_not_paused']);
     await waitFor('progress after resume', async () => (await run(id)).body, (r) => r.documentsDone > paused.documentsDone, 120_000, 50);
 
+    // Cancelled while held: a cancel sent mid-build can arrive after the last batch on a slow
+    // machine (CI saw the run finish first), and the run holds before its swap at the latest.
+    assert.equal((await api.postJson(`/v1/collections/ref/reindex/${id}/pause`, {})).status, 202);
+    await untilStage(id, ['paused']);
     const cancelled = await api.delete(`/v1/collections/ref/reindex/${id}`);
     assert.equal(cancelled.status, 202);
     const final = await untilStage(id, ['cancelled']);
