@@ -7,7 +7,10 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Redis } from 'ioredis';
 import type { Platform } from '../lib/platform';
-import { MemoryCounterStore, RedisCounterStore } from '../lib/gateway/counter-store';
+import { AnswerCache } from '../lib/cache/answer-cache';
+import type { Config } from '../lib/config';
+import { loadPrompt } from '../lib/prompts/prompt-registry';
+import { FallbackCounterStore, MemoryCounterStore, RedisCounterStore } from '../lib/gateway/counter-store';
 import { ensureOperatorKey } from '../lib/gateway/bootstrap';
 import { CostCeiling } from '../lib/gateway/cost-ceiling';
 import { TokenBudget } from '../lib/gateway/token-budget';
@@ -78,7 +81,11 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { connectTimeout: 1_000, maxRetriesPerRequest: 1, enableOfflineQueue: true }) : undefined;
-  if (redis) app.addHook('onClose', async () => void (await redis.quit()));
+  if (redis) {
+    // Unreachable Redis: limits fall back to this instance (below); the client reconnects by itself.
+    redis.on('error', (error) => app.log.warn({ err: error }, 'redis unavailable'));
+    app.addHook('onClose', async () => void (await redis.quit().catch(() => redis.disconnect())));
+  }
   const { keyFile } = await ensureOperatorKey(config, platform.tenants);
   if (keyFile) app.log.info({ keyFile }, 'the operator API key is in this file');
 
@@ -88,7 +95,9 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
 
   const admin = new AdminService(platform.tenants, platform.audit);
   const collections = new CollectionService(platform, temporal);
-  const counters = redis ? new RedisCounterStore(redis) : new MemoryCounterStore();
+  const counters = redis
+    ? new FallbackCounterStore(new RedisCounterStore(redis), new MemoryCounterStore(), (error) => app.log.warn({ err: error }, 'budgets counted in this instance while redis is unavailable'))
+    : new MemoryCounterStore();
   const limited = config.RATE_LIMITS === 'on';
   const queries = new QueryGateway({
     collections,
@@ -103,6 +112,21 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
     guardrails: config.GUARDRAILS,
     estimate: { chunkTokens: config.CHUNK_SIZE_TOKENS, promptTokens: 250, outputTokens: Math.max(300, ...config.chatModels.map((m) => m.maxOutputTokens ?? 0)) },
     metrics: new QueryMetrics(platform.metrics),
+    cache:
+      platform.cache && config.ANSWER_CACHE !== 'off'
+        ? {
+            answers: new AnswerCache(platform.cache, platform.embedder, {
+              ttlSeconds: config.ANSWER_CACHE_TTL_SECONDS,
+              semanticThreshold: config.ANSWER_CACHE_SEMANTIC_THRESHOLD,
+              semanticCandidates: config.ANSWER_CACHE_SEMANTIC_CANDIDATES,
+              deadlineMs: config.CACHE_DEADLINE_MS,
+              metrics: platform.metrics,
+              onError: (error) => app.log.warn({ err: error }, 'answer cache unavailable: answering without it'),
+            }),
+            mode: config.ANSWER_CACHE,
+            settings: answerSettings(config),
+          }
+        : null,
   });
 
   await app.register(healthRoutes, { platform, temporal });
@@ -112,4 +136,16 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   await app.register(queryRoutes, { prefix: '/v1', queries });
   await app.register(usageRoutes, { prefix: '/v1', usage: new UsageService(platform.usage, admin) });
   return app;
+}
+
+/** What answers depend on in this deployment's configuration: a change is a new cache scope. */
+function answerSettings(config: Config) {
+  const prompt = loadPrompt('grounded-answer', config.ANSWER_PROMPT_VERSION);
+  return {
+    prompt: `${prompt.id}#${prompt.contentHash}`,
+    chatModels: config.chatModels,
+    routing: config.ROUTING_POLICY,
+    reranker: [config.RERANKER, config.RERANK_MODEL, config.RERANK_CANDIDATES],
+    relevanceFloor: config.RELEVANCE_FLOOR,
+  };
 }

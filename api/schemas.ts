@@ -222,6 +222,7 @@ export const settingsChange = z
       .partial()
       .strict()
       .optional(),
+    cache: tenantSettingsSchema.shape.cache.unwrap().partial().strict().optional(),
   })
   .strict();
 

@@ -89,8 +89,26 @@ const envSchema = z
     RATE_LIMIT_PER_MINUTE: int(600),
     /** Failed authentications per client address and minute before it is answered 429 without a key lookup (0: no limit; per API process). */
     AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
-    /** Set: rate limits and token budgets live in Redis, shared by every API instance. */
+    /** Set: rate limits, token budgets and the caches live in Redis, shared by every API instance. */
     REDIS_URL: z.string().url().optional(),
+    /**
+     * Answers cached by tenant, collection content version, question and settings (a tenant or a
+     * request can turn it off); semantic: a paraphrase within the similarity threshold is a hit too.
+     */
+    ANSWER_CACHE: z.enum(['semantic', 'exact', 'off']).default('semantic'),
+    ANSWER_CACHE_TTL_SECONDS: int(24 * 3600),
+    /** Answers kept in the embedded database (Redis bounds its size with its own eviction). */
+    ANSWER_CACHE_MAX_ENTRIES: int(20_000),
+    /** Cosine similarity of two questions' embeddings at which one's answer serves the other (measured: docs/benchmarks.md). */
+    ANSWER_CACHE_SEMANTIC_THRESHOLD: z.coerce.number().min(0.5).max(1).default(0.93),
+    /** Recent questions of one scope compared with a new one. */
+    ANSWER_CACHE_SEMANTIC_CANDIDATES: int(200),
+    /** Chunk and question vectors by model and text hash: unchanged text is not embedded again. */
+    EMBEDDING_CACHE: z.enum(['on', 'off']).default('on'),
+    EMBEDDING_CACHE_TTL_SECONDS: int(30 * 24 * 3600),
+    EMBEDDING_CACHE_MAX_ENTRIES: int(1_000_000),
+    /** A cache call slower than this is a miss. */
+    CACHE_DEADLINE_MS: int(250),
     /** Registered (by hash) as an admin key of the `platform` tenant at start-up. At least 32 characters. */
     BOOTSTRAP_ADMIN_KEY: z.string().min(32).optional(),
     /** A request (body included) must arrive within this time: slow uploads are cut off with 408. */

@@ -1,4 +1,9 @@
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { CachedEmbedder } from './cache/cached-embedder';
+import type { CacheStore } from './cache/cache-store';
+import { RedisCacheStore } from './cache/redis-cache-store';
+import { SqlCacheStore } from './cache/sql-cache-store';
 import type { Config } from './config';
 import type { Embedder } from './models/embedder';
 import { EmbedderRegistry } from './models/embedder-registry';
@@ -49,6 +54,8 @@ export interface Platform {
   usage: UsageLedger;
   /** OpenTelemetry for this process (off unless an OTLP endpoint is configured). */
   tracing: Tracing;
+  /** Where cached answers and vectors live (Redis or the database); null when both caches are off. */
+  cache: CacheStore | null;
   close(): Promise<void>;
 }
 
@@ -66,9 +73,16 @@ export async function createEmbedder(config: Config): Promise<Embedder> {
   return LocalOnnxEmbedder.load(config.localEmbeddingModelDir, { threads: config.EMBEDDING_THREADS });
 }
 
-/** The local model is always available; the OpenAI-compatible one when a key is configured. */
-export async function createEmbedderRegistry(config: Config, metrics?: Metrics): Promise<EmbedderRegistry> {
-  const metered = (embedder: Embedder, costPerMillionTokensUsd = 0) => (metrics ? new MeteredEmbedder(embedder, metrics, costPerMillionTokensUsd) : embedder);
+/**
+ * The local model is always available; the OpenAI-compatible one when a key is configured. Each
+ * is metered (GenAI metrics, usage ledger) and, with a cache store, asks the cache first.
+ */
+export async function createEmbedderRegistry(config: Config, metrics?: Metrics, cache?: CacheStore | null): Promise<EmbedderRegistry> {
+  const measured = (embedder: Embedder, costPerMillionTokensUsd: number) => (metrics ? new MeteredEmbedder(embedder, metrics, costPerMillionTokensUsd) : embedder);
+  const metered = (embedder: Embedder, costPerMillionTokensUsd = 0) =>
+    cache && config.EMBEDDING_CACHE === 'on'
+      ? new CachedEmbedder(measured(embedder, costPerMillionTokensUsd), cache, { deadlineMs: config.CACHE_DEADLINE_MS, metrics })
+      : measured(embedder, costPerMillionTokensUsd);
   const price = config.OPENAI_EMBEDDING_COST_PER_MILLION_USD;
   const primary = metered(await createEmbedder(config), config.EMBEDDING_PROVIDER === 'openai' ? price : 0);
   const loaders = new Map<string, () => Promise<Embedder>>([
@@ -105,6 +119,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
   const db = tracing.enabled
     ? traced(opened, 'db', ['query', 'transaction'], { 'db.system.name': 'postgresql' }, (method, args) => (method === 'query' ? { 'db.query.text': String(args[0]).slice(0, 500) } : {}))
     : opened;
+  let closeOnFailure: (() => Promise<void>) | undefined;
   try {
     await migrate(db);
     const store: VectorIndex =
@@ -116,7 +131,9 @@ export async function openPlatform(config: Config): Promise<Platform> {
       : store;
     await prepareIndex(db, index);
     const metrics = new Metrics({ tenantLabels: config.METRICS_TENANT_LABELS === 'on' });
-    const embedders = await createEmbedderRegistry(config, metrics);
+    const cache = openCacheStore(config, db);
+    closeOnFailure = cache?.close;
+    const embedders = await createEmbedderRegistry(config, metrics, cache?.store);
     const cpu = new CpuPool({ threads: config.INGEST_THREADS });
     return {
       config,
@@ -136,16 +153,36 @@ export async function openPlatform(config: Config): Promise<Platform> {
       metrics,
       usage: new UsageLedger(db),
       tracing,
+      cache: cache?.store ?? null,
       async close() {
         await cpu.close();
         await embedders.close();
         await index.close();
+        await cache?.close();
         await db.close();
         await tracing.shutdown();
       },
     };
   } catch (error) {
+    await closeOnFailure?.();
     await db.close();
     throw error;
   }
+}
+
+/**
+ * Redis when configured (one connection for the caches; commands fail at once while it is
+ * unreachable, which the caches take as a miss), the metadata database otherwise.
+ */
+function openCacheStore(config: Config, db: SqlDatabase): { store: CacheStore; close(): Promise<void> } | null {
+  if (config.ANSWER_CACHE === 'off' && config.EMBEDDING_CACHE === 'off') return null;
+  if (!config.REDIS_URL) {
+    const store = new SqlCacheStore(db, { maxAnswers: config.ANSWER_CACHE_MAX_ENTRIES, maxVectors: config.EMBEDDING_CACHE_MAX_ENTRIES, vectorTtlSeconds: config.EMBEDDING_CACHE_TTL_SECONDS });
+    return { store, close: async () => undefined };
+  }
+  const redis = new Redis(config.REDIS_URL, { connectTimeout: 1_000, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  // Unreachable Redis is a miss, counted in rag_cache_lookups_total{outcome="error"}; the client reconnects by itself.
+  redis.on('error', () => undefined);
+  const store = new RedisCacheStore(redis, { questionsPerScope: config.ANSWER_CACHE_SEMANTIC_CANDIDATES, vectorTtlSeconds: config.EMBEDDING_CACHE_TTL_SECONDS });
+  return { store, close: async () => void redis.disconnect() };
 }

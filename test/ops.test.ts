@@ -63,7 +63,7 @@ describe('operations bundle', () => {
       }
       // What the issue asks a dashboard to show.
       const titles = board.panels.map((p: { title: string }) => p.title.toLowerCase()).join(' | ');
-      for (const topic of ['latency', 'tokens', 'spend', 'breaker', 'ingested', 'backlog', 'not-found']) assert.ok(titles.includes(topic), `a panel on ${topic}`);
+      for (const topic of ['latency', 'tokens', 'spend', 'cache', 'breaker', 'ingested', 'backlog', 'not-found']) assert.ok(titles.includes(topic), `a panel on ${topic}`);
     }
   });
 

@@ -19,7 +19,8 @@ export const rateLimits = fp(async (app: FastifyInstance, { defaultPerMinute, re
   await app.register(rateLimit, {
     global: true,
     timeWindow: 60_000,
-    ...(redis && { redis, nameSpace: 'rag:rate:' }),
+    // Redis unreachable: requests go through unlimited rather than failing (the budgets fall back to per-instance counts).
+    ...(redis && { redis, nameSpace: 'rag:rate:', skipOnError: true }),
     // Public routes (health, docs) have no principal and no limit here.
     allowList: (request) => !request.principal,
     keyGenerator: (request) => request.principal?.keyId ?? `${request.principal?.tenantId ?? 'anonymous'}:${request.ip}`,

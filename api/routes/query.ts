@@ -3,11 +3,9 @@ import { z } from 'zod';
 import { collectionName, documentMetadata, errorBody, gatewayErrors } from '../schemas';
 import type { StreamEvent } from '../../lib/answer/answer-stream';
 import type { ErrorBody } from '../plugins/error-handler';
-import type { Answer } from '../services/query-service';
 import { callerOf } from '../plugins/auth';
 import { traceparentHeader } from '../plugins/trace-context';
-import type { QueryGateway } from '../services/query-gateway';
-import type { GuardDecision } from '../../lib/guardrails/guard';
+import type { GatewayAnswer, QueryGateway } from '../services/query-gateway';
 import { PlatformError } from '../../lib/errors';
 import { BLOCK_KINDS } from '../../lib/ingest/pdf-layout';
 
@@ -18,6 +16,10 @@ const queryBody = z
     filters: documentMetadata.describe('exact match on document metadata; an array matches any of its values'),
     topK: z.number().int().min(1).max(50).default(8).describe('chunks returned ("retrieve") or shown to the model ("answer")'),
     mode: z.enum(['answer', 'retrieve']).default('answer').describe('"answer": a grounded, cited answer; "retrieve": ranked chunks without generation'),
+    cache: z
+      .enum(['on', 'off'])
+      .default('on')
+      .describe('"off": answer afresh and leave the cache as it is (the tenant and the deployment may also have it off)'),
     stream: z
       .boolean()
       .default(false)
@@ -101,12 +103,22 @@ const answerResponse = z.object({
   workflowId: z.string().describe('the workflow of this query: find it in the Temporal UI'),
   runId: z.string().describe('the run of that workflow'),
   guardrails: z.array(guardDecision).describe("each guardrail's decision on this request (also in the audit log); empty when guardrails are off"),
+  cache: z
+    .object({
+      hit: z.enum(['exact', 'semantic', 'miss', 'off']).describe('exact: the same question; semantic: a paraphrase of a cached one; miss: answered afresh and cached; off: the cache was not asked'),
+      ageSeconds: z.number().int().optional().describe('how long ago the cached answer was made'),
+      traceId: z.string().optional().describe('the trace of the request that made the cached answer (workflowId and runId are its run too)'),
+      matchedQuestion: z.string().optional().describe('semantic hits: the cached question that matched'),
+      similarity: z.number().optional().describe("semantic hits: the cosine similarity of the two questions' embeddings"),
+    })
+    .describe('answers are cached per tenant, collection content and settings: a change to the documents is always a miss'),
   latencyMs: z.object({
     embed: z.number(),
     search: z.number(),
     rerank: z.number(),
     generate: z.number(),
     orchestration: z.number(),
+    cache: z.number().optional().describe('the cache lookup before the run'),
     total: z.number(),
   }),
 });
@@ -124,11 +136,11 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
       },
     },
     async (request, reply) => {
-      const { collection, question, filters, topK, mode, stream } = request.body;
+      const { collection, question, filters, topK, mode, stream, cache } = request.body;
       const input = { tenantId: request.tenantId, collection, question, filters, topK };
       const caller = callerOf(request);
       if (mode === 'retrieve') return { mode, ...(await queries.retrieve(caller, input)) };
-      if (!stream) return { mode, ...present(await queries.answer(caller, input)) };
+      if (!stream) return { mode, ...present(await queries.answer(caller, input, cache)) };
 
       // Guard and budget first: their refusals are plain 400/429 answers, not stream events.
       const admitted = await queries.admit(caller, { ...input, mode });
@@ -150,7 +162,7 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
         const answer = await queries.streamAnswer(admitted, input, {
           onEvent: (event: StreamEvent) => (event.type === 'delta' ? send('delta', { text: event.text }) : send('reset', { reason: event.reason })),
           closed: closed.signal,
-        });
+        }, cache);
         send('answer', { mode, ...present(answer) });
       } catch (error) {
         if (!opened) throw error;
@@ -162,7 +174,7 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
   );
 };
 
-const present = ({ answeredBy, instructionChunks: _flagged, ...answer }: Answer & { guardrails: GuardDecision[] }) => ({ ...answer, model: answeredBy });
+const present = ({ answeredBy, instructionChunks: _flagged, ...answer }: GatewayAnswer) => ({ ...answer, model: answeredBy });
 
 /** The error shape of every route; after the headers are sent it travels as an `error` event. */
 function streamError(error: unknown, requestId: string): ErrorBody {

@@ -9,6 +9,7 @@ export interface SettingsChange {
   budgets?: Partial<TenantSettings['budgets']>;
   rateLimit?: Partial<TenantSettings['rateLimit']>;
   guardrails?: Partial<Omit<TenantSettings['guardrails'], 'pii'>> & { pii?: Partial<TenantSettings['guardrails']['pii']> };
+  cache?: Partial<TenantSettings['cache']>;
 }
 
 /**
@@ -106,5 +107,6 @@ function mergeSettings(current: TenantSettings, change: SettingsChange): TenantS
     budgets: { ...current.budgets, ...change.budgets },
     rateLimit: { ...current.rateLimit, ...change.rateLimit },
     guardrails: { ...current.guardrails, ...change.guardrails, pii: { ...current.guardrails.pii, ...change.guardrails?.pii } },
+    cache: { ...current.cache, ...change.cache },
   });
 }

@@ -1,4 +1,5 @@
 import type { StreamEvent } from '../../lib/answer/answer-stream';
+import type { AnswerCache, AnswerCacheMode, CacheHit, CacheMiss } from '../../lib/cache/answer-cache';
 import { PlatformError } from '../../lib/errors';
 import type { CostCeiling, CostHold } from '../../lib/gateway/cost-ceiling';
 import type { Reservation, TokenBudget } from '../../lib/gateway/token-budget';
@@ -27,9 +28,21 @@ export interface QueryGatewayOptions {
   /** For the estimate reserved before an answer: chunk size of the context and the model's reply. */
   estimate: { chunkTokens: number; outputTokens: number; promptTokens: number };
   metrics?: QueryMetrics;
+  /** Null: answers are not cached (ANSWER_CACHE=off). */
+  cache: { answers: AnswerCache; mode: AnswerCacheMode; settings: unknown } | null;
 }
 
 export type Question = RetrieveInput & { mode: 'retrieve' | 'answer' };
+
+/** What a caller may ask of the answer cache for one request. */
+export type CacheRequest = 'on' | 'off';
+
+/** How an answer relates to the cache: served from it (with the run that made it), or not. */
+export type CacheOutcome =
+  | { hit: 'miss' | 'off' }
+  | { hit: 'exact' | 'semantic'; ageSeconds: number; traceId: string; matchedQuestion?: string; similarity?: number };
+
+export type GatewayAnswer = Answer & { guardrails: GuardDecision[]; cache: CacheOutcome };
 
 
 /** A question past the input guard, with its tokens reserved: what a run starts from. */
@@ -45,6 +58,8 @@ export interface Admitted {
   hold: CostHold | null;
   /** The collection's own floor; null: the deployment's default. */
   relevanceFloor: number | null;
+  /** What the collection serves right now: part of the answer cache's key. */
+  contentVersion: string;
 }
 
 /**
@@ -63,17 +78,25 @@ export class QueryGateway {
     });
   }
 
-  async answer(caller: Caller, input: AnswerRequest): Promise<Answer & { guardrails: GuardDecision[] }> {
+  async answer(caller: Caller, input: AnswerRequest, cache: CacheRequest = 'on'): Promise<GatewayAnswer> {
     const admitted = await this.admit(caller, { ...input, mode: 'answer' });
+    const lookup = await this.lookUp(admitted, cache);
+    if ('answer' in lookup) return this.serveCached(admitted, lookup.hit, lookup.ms);
     return this.complete(admitted, async (question, decisions) => {
       const answer = await this.options.queries.answer(this.answerInput(admitted, input, question));
-      return this.finish(caller, input.collection, answer, question, decisions);
+      return this.remember(lookup, this.finish(caller, input.collection, answer, question, decisions));
     });
   }
 
-  /** Streams an admitted question: refusals (400, 429) were answered before the stream began. */
-  async streamAnswer(admitted: Admitted, input: AnswerRequest, events: { onEvent: (event: StreamEvent) => void; closed: AbortSignal }): Promise<Answer & { guardrails: GuardDecision[] }> {
+  /** Streams an admitted question: refusals (400, 429) were answered before the stream began. A cached answer streams sentence by sentence. */
+  async streamAnswer(admitted: Admitted, input: AnswerRequest, events: { onEvent: (event: StreamEvent) => void; closed: AbortSignal }, cache: CacheRequest = 'on'): Promise<GatewayAnswer> {
     const { caller } = admitted;
+    const lookup = await this.lookUp(admitted, cache);
+    if ('answer' in lookup) {
+      const served = await this.serveCached(admitted, lookup.hit, lookup.ms);
+      sentencesOf(served.answer).forEach((text, seq) => events.onEvent({ seq, type: 'delta', text }));
+      return served;
+    }
     return this.complete(admitted, async (question, decisions) => {
       const masking = this.guardrailsOn && caller.principal.settings.guardrails.pii.answer === 'mask';
       let seq = 0;
@@ -89,14 +112,14 @@ export class QueryGateway {
         },
       });
       stream?.flush();
-      return this.finish(caller, input.collection, answer, question, decisions);
+      return this.remember(lookup, this.finish(caller, input.collection, answer, question, decisions));
     });
   }
 
   /** The collection and its filter keys, the input guard, then the token estimate reserved: a refusal here is a 4xx before any work. */
   async admit(caller: Caller, input: Question): Promise<Admitted> {
     const { principal } = caller;
-    const { relevanceFloor } = await this.options.collections.admitQuery(principal.tenantId, input.collection, input.filters ?? {});
+    const { relevanceFloor, contentVersion } = await this.options.collections.admitQuery(principal.tenantId, input.collection, input.filters ?? {});
     const decisions: GuardDecision[] = [];
     let question = input.question;
     if (this.guardrailsOn) {
@@ -122,7 +145,69 @@ export class QueryGateway {
       await this.options.ceiling?.release(hold);
       throw error;
     }
-    return { caller, input, question, decisions, estimate, reservation, hold, relevanceFloor };
+    return { caller, input, question, decisions, estimate, reservation, hold, relevanceFloor, contentVersion };
+  }
+
+  /**
+   * The answer cache, after the input guard and the admission: the masked question in the scope of
+   * everything else the answer depends on. The caller, the tenant and the deployment can each turn
+   * it down (off, or exact only).
+   */
+  private async lookUp(admitted: Admitted, request: CacheRequest): Promise<{ answer: true; hit: CacheHit; ms: number } | { miss: CacheMiss; ms: number }> {
+    const started = performance.now();
+    const cache = this.options.cache;
+    const { tenantId, settings } = admitted.caller.principal;
+    const mode = request === 'off' || !cache ? 'off' : narrower(cache.mode, settings.cache.answers);
+    if (!cache || mode === 'off') return { miss: { hit: 'off' }, ms: 0 };
+    const { input, question, relevanceFloor, contentVersion } = admitted;
+    const scope = {
+      tenantId,
+      collection: input.collection,
+      contentVersion,
+      filters: input.filters ?? {},
+      topK: input.topK,
+      mode: input.mode,
+      settings: { deployment: cache.settings, relevanceFloor, guardrails: this.guardrailsOn ? settings.guardrails : 'off' },
+    };
+    const result = await cache.answers.lookup(scope, question, { mode, threshold: settings.cache.semanticThreshold });
+    const ms = performance.now() - started;
+    return 'answer' in result ? { answer: true, hit: result, ms } : { miss: result, ms };
+  }
+
+  /** A cached answer: nothing spent (the reservation and the hold go back), this request's input decisions, the original run's trace. */
+  private async serveCached(admitted: Admitted, hit: CacheHit, ms: number): Promise<GatewayAnswer> {
+    const { caller, input, decisions, estimate, reservation, hold } = admitted;
+    await this.options.ceiling?.release(hold);
+    if (reservation) await this.options.budget?.settle(reservation, 0);
+    const stored = hit.answer as GatewayAnswer;
+    const cache: CacheOutcome = {
+      hit: hit.hit,
+      ageSeconds: hit.ageSeconds,
+      traceId: stored.traceId,
+      ...(hit.hit === 'semantic' && { matchedQuestion: hit.matchedQuestion, similarity: hit.similarity }),
+    };
+    if (this.guardrailsOn) {
+      decisions.push(...stored.guardrails.filter((decision) => decision.stage !== 'input' && decision.check !== 'answer_cache'));
+      decisions.push({ stage: 'output', check: 'answer_cache', outcome: 'pass', details: { ...cache } });
+      await this.record(caller, input, 'query_guarded', decisions, { estimated: estimate, actual: 0, reserved: reservation !== null, cache: hit.hit });
+    }
+    const total = Math.round(ms * 10) / 10;
+    return {
+      ...stored,
+      traceId: caller.traceId,
+      guardrails: this.guardrailsOn ? decisions : [],
+      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: [] },
+      latencyMs: { embed: 0, search: 0, rerank: 0, generate: 0, orchestration: 0, cache: total, total },
+      cache,
+    };
+  }
+
+  /** Keeps an answer for the next asker, unless it came from a fallback (a failing provider's stand-in is not worth repeating). */
+  private async remember(lookup: { miss: CacheMiss; ms: number }, finished: { result: Answer & { guardrails: GuardDecision[] }; actualTokens: number }) {
+    const { result } = finished;
+    if (result.fallbacks.length === 0) await this.options.cache?.answers.remember(lookup.miss, result);
+    const latencyMs = { ...result.latencyMs, cache: Math.round(lookup.ms * 10) / 10 };
+    return { ...finished, result: { ...result, latencyMs, cache: { hit: lookup.miss.hit } as CacheOutcome } };
   }
 
   private get guardrailsOn(): boolean {
@@ -192,3 +277,12 @@ export class QueryGateway {
 
 /** What the usage ledger charges a query's calls to. */
 const usageCaller = (caller: Caller) => ({ keyId: caller.principal.keyId, requestId: caller.requestId, traceId: caller.traceId });
+
+const CACHE_MODES: AnswerCacheMode[] = ['off', 'exact', 'semantic'];
+const narrower = (a: AnswerCacheMode, b: AnswerCacheMode): AnswerCacheMode => CACHE_MODES[Math.min(CACHE_MODES.indexOf(a), CACHE_MODES.indexOf(b))] as AnswerCacheMode;
+
+/** A cached answer's text in sentences, as a fresh one streams. */
+function sentencesOf(text: string): string[] {
+  const segments = [...new Intl.Segmenter('en', { granularity: 'sentence' }).segment(text)].map((s) => s.segment);
+  return segments.length ? segments : [text];
+}

@@ -23,7 +23,8 @@ export interface RetrieveAnswer extends QueryRun {
 
 export interface Answer extends Omit<AnswerResult, 'calls' | 'latencyMs'>, QueryRun {
   usage: { inputTokens: number; outputTokens: number; costUsd: number; calls: AnswerResult['calls'] };
-  latencyMs: AnswerResult['latencyMs'] & { orchestration: number; total: number };
+  /** cache: the answer cache's lookup before the run. */
+  latencyMs: AnswerResult['latencyMs'] & { orchestration: number; total: number; cache?: number };
 }
 
 export type AnswerRequest = Omit<AnswerInput, 'rerankCandidates' | 'streamChannel'>;

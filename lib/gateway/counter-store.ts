@@ -106,3 +106,39 @@ export class RedisCounterStore implements CounterStore {
     // The connection is shared with the rate limiter; its owner closes it.
   }
 }
+
+/**
+ * Shared counters that keep working when Redis does not answer: each change goes to this
+ * instance's memory instead, so limits hold per instance (looser by the number of instances)
+ * until Redis is back, rather than every request failing.
+ */
+export class FallbackCounterStore implements CounterStore {
+  constructor(
+    private readonly shared: CounterStore,
+    private readonly local: CounterStore,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  async reserve(changes: CounterChange[]): Promise<ReserveResult> {
+    try {
+      return await this.shared.reserve(changes);
+    } catch (error) {
+      this.onError(error);
+      return this.local.reserve(changes);
+    }
+  }
+
+  async add(changes: Omit<CounterChange, 'limit'>[]): Promise<void> {
+    try {
+      await this.shared.add(changes);
+    } catch (error) {
+      this.onError(error);
+      await this.local.add(changes);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.shared.close();
+    await this.local.close();
+  }
+}

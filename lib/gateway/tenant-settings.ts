@@ -57,6 +57,22 @@ export const tenantSettingsSchema = z
       })
       .strict()
       .default({ promptInjection: 'block', retrievedInstructions: 'flag', pii: { question: 'mask', answer: 'mask', entities: [...PII_ENTITIES] } }),
+    cache: z
+      .object({
+        answers: z
+          .enum(['semantic', 'exact', 'off'])
+          .default('semantic')
+          .describe("cached answers for this tenant: the same question, or also a paraphrase of a cached one; never more than the deployment's ANSWER_CACHE allows"),
+        semanticThreshold: z
+          .number()
+          .min(0.5)
+          .max(1)
+          .nullable()
+          .default(null)
+          .describe("similarity of two questions' embeddings at which a cached answer serves a paraphrase; null: the deployment's default"),
+      })
+      .strict()
+      .default({ answers: 'semantic', semanticThreshold: null }),
   })
   .strict();
 

@@ -6,7 +6,7 @@ import { cleanText } from './unicode';
 /** One guardrail's verdict on one request: recorded in the audit log, never with the text it judged. */
 export interface GuardDecision {
   stage: 'input' | 'retrieval' | 'output';
-  check: 'unicode' | 'prompt_injection' | 'pii' | 'retrieved_instructions' | 'answer_validation';
+  check: 'unicode' | 'prompt_injection' | 'pii' | 'retrieved_instructions' | 'answer_validation' | 'answer_cache';
   outcome: 'pass' | 'clean' | 'flag' | 'block' | 'mask' | 'drop' | 'off';
   details?: Record<string, unknown>;
 }

@@ -35,6 +35,8 @@ export interface CollectionTombstone {
 export interface QueryAdmission {
   relevanceFloor: number | null;
   filterKeys: string[];
+  /** Changes whenever what the collection serves changes (migration 029): cached answers are keyed by it. */
+  contentVersion: string;
 }
 
 export const collectionBeingDeleted = (name: string) =>
@@ -112,12 +114,16 @@ export class CollectionStore {
   }
 
   async admission(tenantId: string, name: string): Promise<QueryAdmission | null> {
-    const [row] = await this.db.query<{ relevance_floor: number | null; filterable_keys: Record<string, unknown> | null; metadata_keys: string[] }>(
-      'select relevance_floor, filterable_keys, metadata_keys from collections where tenant_id = $1 and name = $2 and deleted_at is null',
+    const [row] = await this.db.query<{ relevance_floor: number | null; filterable_keys: Record<string, unknown> | null; metadata_keys: string[]; content_version: string | number }>(
+      'select relevance_floor, filterable_keys, metadata_keys, content_version from collections where tenant_id = $1 and name = $2 and deleted_at is null',
       [tenantId, name],
     );
     if (!row) return null;
-    return { relevanceFloor: row.relevance_floor, filterKeys: row.filterable_keys ? Object.keys(row.filterable_keys).sort() : row.metadata_keys };
+    return {
+      relevanceFloor: row.relevance_floor,
+      filterKeys: row.filterable_keys ? Object.keys(row.filterable_keys).sort() : row.metadata_keys,
+      contentVersion: String(row.content_version),
+    };
   }
 
   /**

@@ -61,6 +61,7 @@ export class Metrics {
   readonly retrievals: Counter<'empty' | 'mode' | 'tenant' | 'collection'>;
   readonly fallbacks: Counter<'provider'>;
   readonly citationValidationFailures: Counter<'provider'>;
+  readonly cacheLookups: Counter<'cache' | 'outcome'>;
 
   constructor(options: MetricsOptions) {
     this.tenantLabels = options.tenantLabels;
@@ -155,6 +156,12 @@ export class Metrics {
       name: 'rag_citation_validation_failures_total',
       help: 'Model replies rejected by validation (schema or citations that do not quote the sources)',
       labelNames: ['provider'],
+      registers,
+    });
+    this.cacheLookups = new Counter({
+      name: 'rag_cache_lookups_total',
+      help: 'Cache lookups: answers by question (exact, semantic, miss, off) and embeddings by text (hit, miss); error: the store did not answer and the lookup counted as a miss',
+      labelNames: ['cache', 'outcome'],
       registers,
     });
   }

@@ -1,3 +1,4 @@
+import { benchCache } from './cache';
 import { benchGateway } from './gateway';
 import { benchIngest } from './ingest';
 import { benchQuery } from './query';
@@ -9,6 +10,7 @@ const benchmarks: Record<string, (args: string[]) => Promise<void>> = {
   query: benchQuery,
   reindex: benchReindex,
   gateway: benchGateway,
+  cache: benchCache,
 };
 
 const [name, ...args] = process.argv.slice(2);

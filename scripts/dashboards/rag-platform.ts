@@ -44,6 +44,13 @@ const ROWS: [string, [string, string, string[]][]][] = [
     ['Empty-retrieval rate', 'percentunit', ['rag:retrievals_empty:ratio_rate30m']],
     ['Guardrail decisions (/s)', 'short', ['sum by (stage, check, outcome) (rate(rag_guardrail_decisions_total{outcome!="pass"}[5m]))']],
   ]],
+  ['Cache', [
+    ['Hit ratio: answers (exact + semantic) and embeddings', 'percentunit', [
+      'sum(rate(rag_cache_lookups_total{cache="answer",outcome=~"exact|semantic"}[5m])) / sum(rate(rag_cache_lookups_total{cache="answer",outcome!="off"}[5m]))',
+      'sum(rate(rag_cache_lookups_total{cache="embedding",outcome="hit"}[5m])) / sum(rate(rag_cache_lookups_total{cache="embedding",outcome=~"hit|miss"}[5m]))',
+    ]],
+    ['Cache lookups by outcome (/s; error: the store did not answer)', 'short', ['sum by (cache, outcome) (rate(rag_cache_lookups_total[5m]))']],
+  ]],
 ];
 
 /**

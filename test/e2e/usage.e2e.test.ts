@@ -16,7 +16,8 @@ describe('usage ledger and cost ceilings end to end', () => {
   let acme: ApiClient;
   const answers: any[] = [];
   const question = 'How long do I have to return an item?';
-  const ask = () => stack.api.postJson('/v1/query', { collection: 'policies', question, topK: 3 });
+  // The same question each time, answered afresh: a cache hit makes no call (test/e2e/answer-cache.e2e.test.ts).
+  const ask = () => stack.api.postJson('/v1/query', { collection: 'policies', question, topK: 3, cache: 'off' });
   const usage = async (client: ApiClient, query: string) => {
     const response = await client.get(`/v1/usage?${query}`);
     assert.equal(response.status, 200, JSON.stringify(response.body));
