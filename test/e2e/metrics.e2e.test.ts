@@ -110,8 +110,12 @@ describe('metrics scraped by Prometheus', { skip: unavailable || undefined }, ()
     const exported = stack.platform.metrics.registry.getMetricsAsArray() as unknown as { name: string; labelNames: string[] }[];
     const platform = new Set(exported.map((metric) => metric.name));
     for (const label of exported.flatMap((metric) => metric.labelNames)) names.delete(label);
-    const temporal = new Set((await prometheus.query('count by (__name__) ({job="temporal-sdk"})')).map((series) => (series.metric.__name__ as string).replace(/_(bucket|sum|count)$/, '')));
-    const missing = [...names].filter((name) => !platform.has(name) && !temporal.has(name));
+    // The SDK's series appear as its workers report them: wait for the next scrapes rather than read one.
+    const missingFrom = async () => {
+      const temporal = new Set((await prometheus.query('count by (__name__) ({job="temporal-sdk"})')).map((series) => (series.metric.__name__ as string).replace(/_(bucket|sum|count)$/, '')));
+      return [...names].filter((name) => !platform.has(name) && !temporal.has(name));
+    };
+    const missing = await waitFor('every metric read to be exported', missingFrom, (left) => left.length === 0, 30_000, 500).catch(() => missingFrom());
     assert.deepEqual(missing, []);
   });
 
