@@ -100,7 +100,7 @@ const envSchema = z
     /** Answers kept in the embedded database (Redis bounds its size with its own eviction). */
     ANSWER_CACHE_MAX_ENTRIES: int(20_000),
     /** Cosine similarity of two questions' embeddings at which one's answer serves the other (measured: docs/benchmarks.md). */
-    ANSWER_CACHE_SEMANTIC_THRESHOLD: z.coerce.number().min(0.5).max(1).default(0.93),
+    ANSWER_CACHE_SEMANTIC_THRESHOLD: z.coerce.number().min(0.5).max(1).default(0.85),
     /** Recent questions of one scope compared with a new one. */
     ANSWER_CACHE_SEMANTIC_CANDIDATES: int(200),
     /** Chunk and question vectors by model and text hash: unchanged text is not embedded again. */

@@ -5,10 +5,9 @@ export interface SqlCacheLimits {
   maxAnswers: number;
   maxVectors: number;
   vectorTtlSeconds: number;
+  /** Writes between two sweeps of expired and surplus rows: the bound holds within that many (200). */
+  sweepEvery?: number;
 }
-
-/** Writes between two sweeps of expired and surplus rows: the bound holds within that many. */
-const SWEEP_EVERY = 200;
 
 /** The caches in the embedded (metadata) database: one API instance, or several sharing Postgres. */
 export class SqlCacheStore implements CacheStore {
@@ -20,6 +19,10 @@ export class SqlCacheStore implements CacheStore {
     private readonly db: SqlDatabase,
     private readonly limits: SqlCacheLimits,
   ) {}
+
+  private get sweepEvery(): number {
+    return this.limits.sweepEvery ?? 200;
+  }
 
   async getAnswer(scope: string, questionHash: string): Promise<CachedAnswerEntry | null> {
     const [row] = await this.db.query<AnswerRow>(
@@ -45,7 +48,7 @@ export class SqlCacheStore implements CacheStore {
          created_at = excluded.created_at, expires_at = excluded.expires_at`,
       [scope, entry.questionHash, entry.question, entry.vector ? vectorBytes(entry.vector) : null, JSON.stringify(entry.answer), entry.createdAt, ttlSeconds],
     );
-    if (++this.answerWrites % SWEEP_EVERY === 1) {
+    if (++this.answerWrites % this.sweepEvery === 0) {
       await this.db.query('delete from answer_cache where expires_at <= now()');
       await this.keepNewest('answer_cache', this.limits.maxAnswers);
     }
@@ -70,7 +73,7 @@ export class SqlCacheStore implements CacheStore {
       [model, hashes, hashes.map((hash) => vectorBytes(vectors.get(hash) as Float32Array))],
     );
     this.vectorWrites += vectors.size;
-    if (this.vectorWrites >= SWEEP_EVERY * 10) {
+    if (this.vectorWrites >= this.sweepEvery * 10) {
       this.vectorWrites = 0;
       await this.db.query('delete from embedding_cache where created_at <= now() - make_interval(secs => $1)', [this.limits.vectorTtlSeconds]);
       await this.keepNewest('embedding_cache', this.limits.maxVectors);
