@@ -40,13 +40,15 @@ describe('docker-compose.yml', { skip: compose ? undefined : 'no Docker Compose 
       assert.equal(env.VECTOR_STORE, 'qdrant');
       assert.match(env.DATABASE_URL, /^postgres:\/\/.*@postgresql:5432\//);
       assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');
-      assert.equal(env.REDIS_URL, 'redis://redis:6379', 'limits and budgets shared by every instance');
+      assert.equal(env.REDIS_URL, 'redis://redis:6379', 'limits, budgets and caches shared by every instance');
       assert.equal(config.services[name].depends_on.temporal.condition, 'service_healthy');
       assert.equal(config.services[name].depends_on['temporal-search-attributes'].condition, 'service_completed_successfully', 'runs start with registered search attributes');
       assert.equal(String(env.METRICS_PORT), '9464', 'Prometheus scrapes both (ops/prometheus/prometheus.yml)');
       assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://jaeger:4318');
     }
     assert.equal(String(config.services.worker.environment.TEMPORAL_METRICS_PORT), '9465');
+    const redisArgs = [config.services.redis.command].flat().join(' ');
+    assert.match(redisArgs, /--maxmemory \S+ --maxmemory-policy volatile-lru/, 'the caches are bounded in Redis by its eviction');
     // Compose v2 writes mounts as objects, v1 (Debian's docker-compose) as `source:target:mode`.
     const mounts = (name: string) => config.services[name].volumes.map((volume: string | { target: string }) => (typeof volume === 'string' ? volume.split(':')[1] : volume.target));
     assert.ok(mounts('prometheus').includes('/etc/prometheus/rules'));
