@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DelegatingEmbedder } from '../models/delegating-embedder';
 import type { Embedder } from '../models/embedder';
 import type { Metrics } from '../telemetry/metrics';
 import type { CacheStore } from './cache-store';
@@ -10,31 +11,13 @@ import { withinDeadline } from './deadline';
  * embeds only the chunks whose text changed. Sits outside the metered embedder, so the usage
  * ledger and the GenAI metrics count only real model calls. A cache that fails is a miss.
  */
-export class CachedEmbedder implements Embedder {
+export class CachedEmbedder extends DelegatingEmbedder {
   constructor(
-    private readonly inner: Embedder,
+    inner: Embedder,
     private readonly store: CacheStore,
     private readonly options: { deadlineMs: number; metrics?: Metrics; onError?: (error: unknown) => void },
-  ) {}
-
-  get tokenizer() {
-    return this.inner.tokenizer;
-  }
-  get modelId() {
-    return this.inner.modelId;
-  }
-  get provider() {
-    return this.inner.provider;
-  }
-  get dimensions() {
-    return this.inner.dimensions;
-  }
-  get maxInputTokens() {
-    return this.inner.maxInputTokens;
-  }
-
-  countTokens(text: string): number {
-    return this.inner.countTokens(text);
+  ) {
+    super(inner);
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
@@ -52,10 +35,6 @@ export class CachedEmbedder implements Embedder {
     // Fresh vectors are returned as the model gave them; cached ones as stored (float32).
     const byHash = new Map<string, number[]>(missing.map((hash, i) => [hash, embedded[i] as number[]]));
     return hashes.map((hash) => byHash.get(hash) ?? Array.from(cached.get(hash) as Float32Array));
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 
   private async lookup(hashes: string[]): Promise<Map<string, Float32Array>> {

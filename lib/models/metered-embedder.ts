@@ -1,38 +1,21 @@
 import type { Metrics } from '../telemetry/metrics';
 import { reportEmbeddingCall } from '../telemetry/usage-scope';
 import { inGenAiSpan } from '../telemetry/gen-ai-span';
+import { DelegatingEmbedder } from './delegating-embedder';
 import type { Embedder } from './embedder';
 
 /**
  * An embedder whose every call is measured as a GenAI `embeddings` operation (duration, input
  * tokens) and reported to the usage ledger of the activity making it.
  */
-export class MeteredEmbedder implements Embedder {
+export class MeteredEmbedder extends DelegatingEmbedder {
   constructor(
-    private readonly inner: Embedder,
+    inner: Embedder,
     private readonly metrics: Metrics,
     /** USD per million input tokens: 0 for the local model, the provider's price for a remote one. */
     private readonly costPerMillionTokensUsd = 0,
-  ) {}
-
-  get tokenizer() {
-    return this.inner.tokenizer;
-  }
-  get modelId() {
-    return this.inner.modelId;
-  }
-  get provider() {
-    return this.inner.provider;
-  }
-  get dimensions() {
-    return this.inner.dimensions;
-  }
-  get maxInputTokens() {
-    return this.inner.maxInputTokens;
-  }
-
-  countTokens(text: string): number {
-    return this.inner.countTokens(text);
+  ) {
+    super(inner);
   }
 
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
@@ -55,9 +38,5 @@ export class MeteredEmbedder implements Embedder {
       reportEmbeddingCall({ provider: this.provider, model: this.modelId, inputTokens: 0, costUsd: 0, latencyMs: ms, outcome: 'failed' });
       throw error;
     }
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

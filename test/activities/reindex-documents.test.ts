@@ -120,58 +120,53 @@ describe('re-index activities: points an interrupted attempt left behind, a targ
     assert.equal(run?.chunks, result.chunks);
   });
 
-  it('keeps the index of a target that went live before a cancel reached the run', async () => {
-    // A cancel used to reach the run while its swap was finishing on the worker: the run dropped
-    // the index of the generation that had just gone live.
+  /** A collection with a live generation 1 and a generation 2 being built, and the run's input for it. */
+  async function buildingTarget(name: string) {
     await platform.metadata.ensureCollection({
-      tenantId: TENANT, name: 'swapped', embeddingModel: platform.embedder.modelId, dimensions: platform.embedder.dimensions, chunkSizeTokens: 150, chunkOverlapTokens: 20, generation: 1,
+      tenantId: TENANT, name, embeddingModel: platform.embedder.modelId, dimensions: platform.embedder.dimensions, chunkSizeTokens: 150, chunkOverlapTokens: 20, generation: 1,
     });
-    const { from, to } = await platform.generations.beginBuild(TENANT, 'swapped', { embeddingModel: platform.embedder.modelId, dimensions: platform.embedder.dimensions, chunking: { chunkSizeTokens: 60, chunkOverlapTokens: 5 } });
+    const { from, to } = await platform.generations.beginBuild(TENANT, name, { embeddingModel: platform.embedder.modelId, dimensions: platform.embedder.dimensions, chunking: { chunkSizeTokens: 60, chunkOverlapTokens: 5 } });
     const built = targetOf(to);
     await platform.index.ensureSpace(built.indexName, { dimensions: platform.embedder.dimensions });
-    const parsed = await parseDocument(new TextEncoder().encode(`# Swap\n\n${'The alias moves to the new generation. '.repeat(20)}`), 'text/markdown');
-    const chunks = await chunkDocument(parsed, built.chunking, (t) => platform.embedder.countTokens(t), true);
-    const vectors = await platform.embedder.embed(chunks.map((c) => c.text));
-    const source = { tenantId: TENANT, collection: 'swapped', documentId: 'swap.md', version: 1, title: null, metadata: {} };
-    await platform.index.upsert(built.indexName, chunks.map((chunk, i) => toPoint(built, source, chunk, vectors[i] as number[])));
     const activities = createReindexActivities({
       metadata: platform.metadata, generations: platform.generations, runs: platform.reindexRuns, evalSets: platform.evalSets, blobs: platform.blobs,
       index: platform.index, embedders: platform.embedders, embedBatchSize: 8, retainGenerations: 1, cpu: platform.cpu,
     });
     const input = {
-      runId: 'rx_swapped', kind: 'reindex' as const, tenantId: TENANT, collection: 'swapped', fromGeneration: from.generation, target: built,
+      runId: `rx_${name}`, kind: 'reindex' as const, tenantId: TENANT, collection: name, fromGeneration: from.generation, target: built,
       batchSize: 1, batchesPerRun: 1, heartbeatTimeoutMs: 10_000, gate: { k: 5, recallMargin: 0.05 },
     };
+    /** Real chunks of a text, embedded by the real model, written into the target. */
+    const write = async (text: string) => {
+      const chunks = await chunkDocument(await parseDocument(new TextEncoder().encode(text), 'text/markdown'), built.chunking, (t) => platform.embedder.countTokens(t), true);
+      const vectors = await platform.embedder.embed(chunks.map((c) => c.text));
+      const source = { tenantId: TENANT, collection: name, documentId: 'doc.md', version: 1, title: null, metadata: {} };
+      await platform.index.upsert(built.indexName, chunks.map((chunk, i) => toPoint(built, source, chunk, vectors[i] as number[])));
+      return chunks.length;
+    };
+    const points = () => platform.index.count(built.indexName, inTarget(built, { tenantId: TENANT, collection: name }));
+    return { to, input, activities, write, points };
+  }
+
+  it('keeps the index of a target that went live before a cancel reached the run', async () => {
+    // A cancel used to reach the run while its swap was finishing on the worker: the run dropped
+    // the index of the generation that had just gone live.
+    const { to, input, activities, write, points } = await buildingTarget('swapped');
+    const written = await write(`# Swap\n\n${'The alias moves to the new generation. '.repeat(20)}`);
     const env = new MockActivityEnvironment();
     assert.deepEqual(await env.run(activities.swapTarget, input), { swapped: true, missing: 0 });
 
     await env.run(activities.abandonTarget, input, 'cancelled' as const);
     assert.equal((await platform.generations.live(TENANT, 'swapped'))?.generation, to.generation, 'the swapped generation stays live');
-    assert.equal(await platform.index.count(built.indexName, inTarget(built, { tenantId: TENANT, collection: 'swapped' })), chunks.length, 'and keeps every point');
+    assert.equal(await points(), written, 'and keeps every point');
   });
 
   it('drops the index of a target it abandons, also on a retry after the state was written', async () => {
-    await platform.metadata.ensureCollection({
-      tenantId: TENANT, name: 'dropped', embeddingModel: platform.embedder.modelId, dimensions: platform.embedder.dimensions, chunkSizeTokens: 150, chunkOverlapTokens: 20, generation: 1,
-    });
-    const { from, to } = await platform.generations.beginBuild(TENANT, 'dropped', { embeddingModel: platform.embedder.modelId, dimensions: platform.embedder.dimensions, chunking: { chunkSizeTokens: 60, chunkOverlapTokens: 5 } });
-    const built = targetOf(to);
-    await platform.index.ensureSpace(built.indexName, { dimensions: platform.embedder.dimensions });
-    const [vector] = await platform.embedder.embed(['A half-built generation.']);
-    const source = { tenantId: TENANT, collection: 'dropped', documentId: 'half.md', version: 1, title: null, metadata: {} };
-    const [chunk] = await chunkDocument(await parseDocument(new TextEncoder().encode('A half-built generation.'), 'text/markdown'), built.chunking, (t) => platform.embedder.countTokens(t), true);
-    await platform.index.upsert(built.indexName, [toPoint(built, source, chunk!, vector as number[])]);
-    const activities = createReindexActivities({
-      metadata: platform.metadata, generations: platform.generations, runs: platform.reindexRuns, evalSets: platform.evalSets, blobs: platform.blobs,
-      index: platform.index, embedders: platform.embedders, embedBatchSize: 8, retainGenerations: 1, cpu: platform.cpu,
-    });
-    const input = {
-      runId: 'rx_dropped', kind: 'reindex' as const, tenantId: TENANT, collection: 'dropped', fromGeneration: from.generation, target: built,
-      batchSize: 1, batchesPerRun: 1, heartbeatTimeoutMs: 10_000, gate: { k: 5, recallMargin: 0.05 },
-    };
+    const { to, input, activities, write, points } = await buildingTarget('dropped');
+    assert.ok((await write('A half-built generation.')) > 0);
     // The first attempt wrote the state and stopped before the points went.
     assert.equal(await platform.generations.abandonBuild(to, 'cancelled', 'reindex'), true);
     await new MockActivityEnvironment({ attempt: 2 }).run(activities.abandonTarget, input, 'cancelled' as const);
-    assert.equal(await platform.index.count(built.indexName, inTarget(built, { tenantId: TENANT, collection: 'dropped' })), 0);
+    assert.equal(await points(), 0);
   });
 });
