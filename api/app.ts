@@ -127,6 +127,7 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
             settings: answerSettings(config),
           }
         : null,
+    ledger: platform.usage,
   });
 
   await app.register(healthRoutes, { platform, temporal });

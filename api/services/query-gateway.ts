@@ -8,6 +8,8 @@ import { MaskingStream } from '../../lib/guardrails/masking-stream';
 import type { RetrieveInput } from '../../lib/query/types';
 import { estimateTokens } from '../../lib/text/estimate-tokens';
 import type { AuditLog } from '../../lib/stores/audit-log';
+import type { UsageLedger } from '../../lib/stores/usage-ledger';
+import { collectEmbeddingCalls } from '../../lib/telemetry/usage-scope';
 import type { Caller } from '../plugins/auth';
 import type { CollectionService } from './collection-service';
 import type { QueryMetrics } from './query-metrics';
@@ -30,6 +32,8 @@ export interface QueryGatewayOptions {
   metrics?: QueryMetrics;
   /** Null: answers are not cached (ANSWER_CACHE=off). */
   cache: { answers: AnswerCache; mode: AnswerCacheMode; settings: unknown } | null;
+  /** Where the semantic lookup's embedding of the question is charged (the runs write their own rows). */
+  ledger?: Pick<UsageLedger, 'record'>;
 }
 
 export type Question = RetrieveInput & { mode: 'retrieve' | 'answer' };
@@ -169,7 +173,12 @@ export class QueryGateway {
       mode: input.mode,
       settings: { deployment: cache.settings, relevanceFloor, guardrails: this.guardrailsOn ? settings.guardrails : 'off' },
     };
-    const result = await cache.answers.lookup(scope, question, { mode, threshold: settings.cache.semanticThreshold });
+    const { result, calls } = await collectEmbeddingCalls(() => cache.answers.lookup(scope, question, { mode, threshold: settings.cache.semanticThreshold }));
+    const { keyId } = admitted.caller.principal;
+    const { requestId, traceId } = admitted.caller;
+    await this.options.ledger?.record(
+      calls.map((call) => ({ ...call, tenantId, keyId, collection: input.collection, purpose: 'query', operation: 'embeddings', outputTokens: 0, requestId, traceId, workflowId: null })),
+    );
     const ms = performance.now() - started;
     return 'answer' in result ? { answer: true, hit: result, ms } : { miss: result, ms };
   }
@@ -188,7 +197,9 @@ export class QueryGateway {
     };
     if (this.guardrailsOn) {
       decisions.push(...stored.guardrails.filter((decision) => decision.stage !== 'input' && decision.check !== 'answer_cache'));
-      decisions.push({ stage: 'output', check: 'answer_cache', outcome: 'pass', details: { ...cache } });
+      // The audit log keeps no question text: not the matched question either.
+      const { matchedQuestion: _text, ...details } = { matchedQuestion: undefined, ...cache };
+      decisions.push({ stage: 'output', check: 'answer_cache', outcome: 'pass', details });
       await this.record(caller, input, 'query_guarded', decisions, { estimated: estimate, actual: 0, reserved: reservation !== null, cache: hit.hit });
     }
     const total = Math.round(ms * 10) / 10;

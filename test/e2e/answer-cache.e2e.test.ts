@@ -53,12 +53,18 @@ describe('answer cache: hits, and never a stale or foreign answer', () => {
   });
 
   it('serves a paraphrase as a semantic hit, with the question it matched', async () => {
+    const rowsBefore = await ledgerRows(stack);
     const response = await ask(api, PARAPHRASE);
     assert.equal(response.status, 200);
     assert.equal(response.body.cache.hit, 'semantic', JSON.stringify(response.body.cache));
     assert.equal(response.body.cache.matchedQuestion, QUESTION);
     assert.ok(response.body.cache.similarity >= 0.9 && response.body.cache.similarity <= 1);
     assert.equal(response.body.answer, first.answer);
+    assert.equal(response.body.usage.calls.length, 0);
+    // Comparing it took one embedding of the new question: in the ledger, charged to the key; no model call.
+    const rows = await stack.platform.db.query<{ operation: string; purpose: string; key_id: string | null; trace_id: string }>('select operation, purpose, key_id, trace_id from usage_events order by id offset $1', [rowsBefore]);
+    assert.deepEqual(rows.map((r) => [r.operation, r.purpose, r.trace_id]), [['embeddings', 'query', response.body.traceId]]);
+    assert.ok(rows[0]?.key_id);
   });
 
   it('misses a near miss: the same words, another question', async () => {
