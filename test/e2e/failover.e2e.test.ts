@@ -15,7 +15,8 @@ describe('model failover end to end', () => {
   let primary: FakeOpenAiServer;
   let secondary: FakeOpenAiServer;
   const question = 'How many days do I have to send back something I bought?';
-  const ask = (extra: Record<string, unknown> = {}) => api.postJson('/v1/query', { collection: 'policies', question, topK: 3, ...extra });
+  // Every case must reach the providers: the same question is asked afresh each time (a cached answer would skip them).
+  const ask = (extra: Record<string, unknown> = {}) => api.postJson('/v1/query', { collection: 'policies', question, topK: 3, cache: 'off', ...extra });
   const requestsTo = (server: FakeOpenAiServer, action: () => Promise<unknown>) => async () => {
     const before = server.requests.length;
     await action();
@@ -131,7 +132,7 @@ describe('model failover end to end', () => {
   it('streams a repair after an invalid streamed reply: reset, then the repaired text, which is the answer', async () => {
     const bad = JSON.stringify({ found: true, citations: [{ source: 1, quote: 'returns are free forever, no questions asked' }], answer: 'Returns are free forever.' });
     primary.next({ reply: bad });
-    const streamed = await streamQuery(stack, { collection: 'policies', question, topK: 3 });
+    const streamed = await streamQuery(stack, { collection: 'policies', question, topK: 3, cache: 'off' });
     const names = streamed.events.map((e) => e.event);
     const final = streamed.events.at(-1);
     assert.equal(final?.event, 'answer', names.join(','));
@@ -145,7 +146,7 @@ describe('model failover end to end', () => {
 
   it('streams from the next candidate when the first fails before its first token', async () => {
     primary.next({ status: 400, body: { error: { message: 'no streaming for you' } } });
-    const streamed = await streamQuery(stack, { collection: 'policies', question, topK: 3 });
+    const streamed = await streamQuery(stack, { collection: 'policies', question, topK: 3, cache: 'off' });
     const final = streamed.events.at(-1);
     assert.equal(final?.event, 'answer');
     assert.equal(final?.data.model.provider, 'secondary');
@@ -157,7 +158,7 @@ describe('model failover end to end', () => {
   it('does not fall back once text has streamed: the stream ends with an error', async () => {
     primary.next({ breakStreamBeforeEnd: 2 });
     const secondaryRequests = await requestsTo(secondary, async () => {
-      const streamed = await streamQuery(stack, { collection: 'policies', question, topK: 3 });
+      const streamed = await streamQuery(stack, { collection: 'policies', question, topK: 3, cache: 'off' });
       const names = streamed.events.map((e) => e.event);
       assert.ok(names.includes('delta'), names.join(','));
       assert.equal(streamed.events.at(-1)?.event, 'error');
