@@ -46,7 +46,7 @@ export interface AnswerCacheOptions {
 export class AnswerCache {
   constructor(
     private readonly store: CacheStore,
-    /** Embeds questions for the semantic lookup (cached itself, so the run's own embedding of the question is a hit). */
+    /** Embeds questions for the semantic lookup (through the embedding cache). */
     private readonly embedder: Embedder,
     private readonly options: AnswerCacheOptions,
   ) {}
@@ -61,7 +61,8 @@ export class AnswerCache {
       const exact = await withinDeadline(this.store.getAnswer(scopeKey, questionHash), this.options.deadlineMs);
       if (exact) return this.count({ hit: 'exact', ageSeconds: ageOf(exact.createdAt), answer: exact.answer });
       if (policy.mode !== 'semantic') return this.count({ hit: 'miss', remember });
-      const [vector] = await this.embedder.embed([normalised]);
+      // The question as the run will embed it: on a miss, the run's own embedding is then an embedding-cache hit.
+      const [vector] = await this.embedder.embed([question]);
       remember.vector = Float32Array.from(vector as number[]);
       const recent = await withinDeadline(this.store.recentQuestions(scopeKey, this.options.semanticCandidates), this.options.deadlineMs);
       const match = closest(remember.vector, recent, question, policy.threshold ?? this.options.semanticThreshold);

@@ -29,6 +29,9 @@ describe('usage ledger and cost ceilings end to end', () => {
   before(async () => {
     model = await new FakeOpenAiServer(groundedReply).start();
     stack = await startStack({
+      // The ledger's rows are real calls: with the embedding cache a re-index finds the policy's sentences
+      // already embedded (the answers scored them) and makes none. The cache has its own tests.
+      EMBEDDING_CACHE: 'off',
       // Prices high enough that a handful of fake calls cost whole dollars.
       CHAT_MODELS: JSON.stringify([
         { name: 'primary', kind: 'openai', model: 'primary-model', baseUrl: model.url, apiKeyEnv: 'FAKE_PROVIDER_KEY', contextTokens: 16_000, costPerMillionInputUsd: 100_000, costPerMillionOutputUsd: 400_000 },
