@@ -79,17 +79,17 @@ export async function createEmbedder(config: Config): Promise<Embedder> {
  */
 export async function createEmbedderRegistry(config: Config, metrics?: Metrics, cache?: CacheStore | null): Promise<EmbedderRegistry> {
   const measured = (embedder: Embedder, costPerMillionTokensUsd: number) => (metrics ? new MeteredEmbedder(embedder, metrics, costPerMillionTokensUsd) : embedder);
-  const metered = (embedder: Embedder, costPerMillionTokensUsd = 0) =>
+  const decorated = (embedder: Embedder, costPerMillionTokensUsd = 0) =>
     cache && config.EMBEDDING_CACHE === 'on'
       ? new CachedEmbedder(measured(embedder, costPerMillionTokensUsd), cache, { deadlineMs: config.CACHE_DEADLINE_MS, metrics })
       : measured(embedder, costPerMillionTokensUsd);
   const price = config.OPENAI_EMBEDDING_COST_PER_MILLION_USD;
-  const primary = metered(await createEmbedder(config), config.EMBEDDING_PROVIDER === 'openai' ? price : 0);
+  const primary = decorated(await createEmbedder(config), config.EMBEDDING_PROVIDER === 'openai' ? price : 0);
   const loaders = new Map<string, () => Promise<Embedder>>([
-    [LocalOnnxEmbedder.MODEL_ID, async () => metered(await LocalOnnxEmbedder.load(config.localEmbeddingModelDir, { threads: config.EMBEDDING_THREADS }))],
+    [LocalOnnxEmbedder.MODEL_ID, async () => decorated(await LocalOnnxEmbedder.load(config.localEmbeddingModelDir, { threads: config.EMBEDDING_THREADS }))],
   ]);
   if (config.OPENAI_API_KEY) {
-    const remote = metered(openAiEmbedder(config), price);
+    const remote = decorated(openAiEmbedder(config), price);
     loaders.set(remote.modelId, async () => remote);
   }
   return new EmbedderRegistry(primary, loaders);
