@@ -160,7 +160,7 @@ export class QueryGateway {
   private async lookUp(admitted: Admitted, request: CacheRequest): Promise<{ answer: true; hit: CacheHit; ms: number } | { miss: CacheMiss; ms: number }> {
     const started = performance.now();
     const cache = this.options.cache;
-    const { tenantId, settings } = admitted.caller.principal;
+    const { tenantId, keyId, settings } = admitted.caller.principal;
     const mode = request === 'off' || !cache ? 'off' : narrower(cache.mode, settings.cache.answers);
     if (!cache || mode === 'off') return { miss: { hit: 'off' }, ms: 0 };
     const { input, question, relevanceFloor, contentVersion } = admitted;
@@ -174,7 +174,6 @@ export class QueryGateway {
       settings: { deployment: cache.settings, relevanceFloor, guardrails: this.guardrailsOn ? settings.guardrails : 'off' },
     };
     const { result, calls } = await collectEmbeddingCalls(() => cache.answers.lookup(scope, question, { mode, threshold: settings.cache.semanticThreshold }));
-    const { keyId } = admitted.caller.principal;
     const { requestId, traceId } = admitted.caller;
     await this.options.ledger?.record(
       calls.map((call) => ({ ...call, tenantId, keyId, collection: input.collection, purpose: 'query', operation: 'embeddings', outputTokens: 0, requestId, traceId, workflowId: null })),

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { Embedder } from '../models/embedder';
 import type { Metrics } from '../telemetry/metrics';
-import type { CacheStore, CachedQuestion } from './cache-store';
+import { textHash, type CacheStore, type CachedQuestion } from './cache-store';
 import { withinDeadline } from './deadline';
 import { normaliseQuestion, sameQuestion } from './question-match';
 
@@ -55,7 +54,7 @@ export class AnswerCache {
     if (policy.mode === 'off') return this.count({ hit: 'off' });
     const scopeKey = scopeHash(scope);
     const normalised = normaliseQuestion(question);
-    const questionHash = hash(normalised);
+    const questionHash = textHash(normalised);
     const remember = { scope: scopeKey, questionHash, question, vector: null as Float32Array | null };
     try {
       const exact = await withinDeadline(this.store.getAnswer(scopeKey, questionHash), this.options.deadlineMs);
@@ -125,7 +124,7 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Keys are hashes of a canonical JSON (object keys sorted), so equal scopes meet whatever their key order. */
 export function scopeHash(scope: AnswerScope): string {
-  return hash(canonical(scope));
+  return textHash(canonical(scope));
 }
 
 function canonical(value: unknown): string {
@@ -140,6 +139,5 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const hash = (text: string) => createHash('sha256').update(text).digest('base64url');
 const ageOf = (createdAt: number) => Math.max(0, Math.round((Date.now() - createdAt) / 1000));
 const round = (n: number) => Math.round(n * 1000) / 1000;

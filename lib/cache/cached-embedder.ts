@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { DelegatingEmbedder } from '../models/delegating-embedder';
 import type { Embedder } from '../models/embedder';
 import type { Metrics } from '../telemetry/metrics';
-import type { CacheStore } from './cache-store';
+import { textHash, type CacheStore } from './cache-store';
 import { withinDeadline } from './deadline';
 
 /**
@@ -23,18 +22,17 @@ export class CachedEmbedder extends DelegatingEmbedder {
   async embed(texts: string[], signal?: AbortSignal): Promise<number[][]> {
     const hashes = texts.map(textHash);
     const cached = await this.lookup([...new Set(hashes)]);
-    const missing = [...new Set(hashes.filter((hash) => !cached.has(hash)))];
-    const firstText = new Map<string, string>();
-    hashes.forEach((hash, i) => firstText.has(hash) || firstText.set(hash, texts[i] as string));
-    const embedded = missing.length ? await this.inner.embed(missing.map((hash) => firstText.get(hash) as string), signal) : [];
-    const fresh = new Map(missing.map((hash, i) => [hash, Float32Array.from(embedded[i] as number[])]));
-    const outcome = (n: number, label: string) => n && this.options.metrics?.cacheLookups.inc({ cache: 'embedding', outcome: label }, n);
-    outcome(texts.length - hashes.filter((hash) => fresh.has(hash)).length, 'hit');
-    outcome(hashes.filter((hash) => fresh.has(hash)).length, 'miss');
-    await this.remember(fresh);
+    // Each text not in the cache once, even when a batch repeats it.
+    const missing = new Map<string, string>();
+    hashes.forEach((hash, i) => cached.has(hash) || missing.has(hash) || missing.set(hash, texts[i] as string));
+    const embedded = missing.size ? await this.inner.embed([...missing.values()], signal) : [];
     // Fresh vectors are returned as the model gave them; cached ones as stored (float32).
-    const byHash = new Map<string, number[]>(missing.map((hash, i) => [hash, embedded[i] as number[]]));
-    return hashes.map((hash) => byHash.get(hash) ?? Array.from(cached.get(hash) as Float32Array));
+    const fresh = new Map([...missing.keys()].map((hash, i) => [hash, embedded[i] as number[]]));
+    const misses = hashes.filter((hash) => fresh.has(hash)).length;
+    if (texts.length > misses) this.options.metrics?.cacheLookups.inc({ cache: 'embedding', outcome: 'hit' }, texts.length - misses);
+    if (misses > 0) this.options.metrics?.cacheLookups.inc({ cache: 'embedding', outcome: 'miss' }, misses);
+    await this.remember(new Map([...fresh].map(([hash, vector]) => [hash, Float32Array.from(vector)])));
+    return hashes.map((hash) => fresh.get(hash) ?? Array.from(cached.get(hash) as Float32Array));
   }
 
   private async lookup(hashes: string[]): Promise<Map<string, Float32Array>> {
@@ -62,6 +60,3 @@ export class CachedEmbedder extends DelegatingEmbedder {
     this.options.onError?.(error);
   }
 }
-
-/** The cache's key for a text: what the model reads, byte for byte. */
-export const textHash = (text: string): string => createHash('sha256').update(text).digest('base64url');

@@ -33,6 +33,8 @@ const PHRASING = new Set(
 );
 const NEGATIONS = new Set(['not', 'no', 'never', 'without', 'cannot', 'nor', 'none', 'neither']);
 const SPECIFIC_ASKS = ['where', 'when', 'who', 'whom', 'whose', 'why', 'how many', 'how much', 'how long', 'how often', 'how far', 'how old'];
+/** The words of those asks but "how": they are the ask, not what it is about. */
+const ASK_WORDS = new Set(SPECIFIC_ASKS.flatMap((ask) => ask.split(' ')).filter((word) => word !== 'how'));
 
 function questionShape(question: string): QuestionShape {
   const text = normaliseQuestion(question).replace(/n't\b/g, ' not');
@@ -42,7 +44,6 @@ function questionShape(question: string): QuestionShape {
     .sort()
     .join('|');
   const negated = words.filter((word) => NEGATIONS.has(word)).length % 2 === 1;
-  const specific = new Set(SPECIFIC_ASKS.flatMap((ask) => ask.split(' ')).filter((word) => word !== 'how'));
-  const content = [...new Set(words.filter((word) => !PHRASING.has(word) && !NEGATIONS.has(word) && !specific.has(word)).map((word) => stem(word)))].sort().join(' ');
+  const content = [...new Set(words.filter((word) => !PHRASING.has(word) && !NEGATIONS.has(word) && !ASK_WORDS.has(word)).map((word) => stem(word)))].sort().join(' ');
   return { content, negated, asks };
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { bytesVector, vectorBytes, type CacheStore, type CachedAnswerEntry, type CachedQuestion } from './cache-store';
+import { bytesVector, vectorBytes, type CacheStore, type CachedAnswer, type CachedAnswerEntry, type CachedQuestion } from './cache-store';
 
 export interface RedisCacheLimits {
   /** Questions a scope remembers for paraphrase lookups (a list, trimmed on every write). */
@@ -13,19 +13,15 @@ export interface RedisCacheLimits {
  * Size beyond the TTLs is bounded by Redis's own eviction (maxmemory with an LRU policy).
  */
 export class RedisCacheStore implements CacheStore {
-  readonly kind = 'redis';
-
   constructor(
     private readonly redis: Redis,
     private readonly limits: RedisCacheLimits,
     private readonly prefix = 'rag:cache:',
   ) {}
 
-  async getAnswer(scope: string, questionHash: string): Promise<CachedAnswerEntry | null> {
+  async getAnswer(scope: string, questionHash: string): Promise<CachedAnswer | null> {
     const raw = await this.redis.get(this.answerKey(scope, questionHash));
-    if (!raw) return null;
-    const stored = JSON.parse(raw) as StoredAnswer;
-    return { questionHash, question: stored.question, vector: stored.vector ? bytesVector(Buffer.from(stored.vector, 'base64')) : null, answer: stored.answer, createdAt: stored.createdAt };
+    return raw ? { questionHash, ...(JSON.parse(raw) as StoredAnswer) } : null;
   }
 
   async recentQuestions(scope: string, limit: number): Promise<CachedQuestion[]> {
@@ -37,11 +33,11 @@ export class RedisCacheStore implements CacheStore {
   }
 
   async putAnswer(scope: string, entry: CachedAnswerEntry, ttlSeconds: number): Promise<void> {
-    const vector = entry.vector ? vectorBytes(entry.vector).toString('base64') : null;
-    const stored: StoredAnswer = { question: entry.question, vector, answer: entry.answer, createdAt: entry.createdAt };
+    // The vector goes with the recent questions only: the answer key is read for its answer.
+    const stored: StoredAnswer = { question: entry.question, answer: entry.answer, createdAt: entry.createdAt };
     const multi = this.redis.multi().set(this.answerKey(scope, entry.questionHash), JSON.stringify(stored), 'EX', ttlSeconds);
-    if (vector) {
-      const question: StoredQuestion = { questionHash: entry.questionHash, question: entry.question, vector, createdAt: entry.createdAt };
+    if (entry.vector) {
+      const question: StoredQuestion = { questionHash: entry.questionHash, question: entry.question, vector: vectorBytes(entry.vector).toString('base64'), createdAt: entry.createdAt };
       multi
         .lpush(this.questionsKey(scope), JSON.stringify(question))
         .ltrim(this.questionsKey(scope), 0, this.limits.questionsPerScope - 1)
@@ -78,7 +74,6 @@ export class RedisCacheStore implements CacheStore {
 
 interface StoredAnswer {
   question: string;
-  vector: string | null;
   answer: unknown;
   createdAt: number;
 }

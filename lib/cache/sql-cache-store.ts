@@ -1,5 +1,5 @@
 import type { SqlDatabase } from '../stores/sql';
-import { bytesVector, vectorBytes, type CacheStore, type CachedAnswerEntry, type CachedQuestion } from './cache-store';
+import { bytesVector, vectorBytes, type CacheStore, type CachedAnswer, type CachedAnswerEntry, type CachedQuestion } from './cache-store';
 
 export interface SqlCacheLimits {
   maxAnswers: number;
@@ -11,7 +11,6 @@ export interface SqlCacheLimits {
 
 /** The caches in the embedded (metadata) database: one API instance, or several sharing Postgres. */
 export class SqlCacheStore implements CacheStore {
-  readonly kind = 'sql';
   private answerWrites = 0;
   private vectorWrites = 0;
 
@@ -24,12 +23,12 @@ export class SqlCacheStore implements CacheStore {
     return this.limits.sweepEvery ?? 200;
   }
 
-  async getAnswer(scope: string, questionHash: string): Promise<CachedAnswerEntry | null> {
-    const [row] = await this.db.query<AnswerRow>(
-      'select question_hash, question, vector, answer, created_at from answer_cache where scope = $1 and question_hash = $2 and expires_at > now()',
+  async getAnswer(scope: string, questionHash: string): Promise<CachedAnswer | null> {
+    const [row] = await this.db.query<Omit<AnswerRow, 'vector'> & { answer: unknown }>(
+      'select question_hash, question, answer, created_at from answer_cache where scope = $1 and question_hash = $2 and expires_at > now()',
       [scope, questionHash],
     );
-    return row ? { ...questionOf(row), answer: row.answer } : null;
+    return row ? { questionHash: row.question_hash, question: row.question, answer: row.answer, createdAt: new Date(row.created_at).getTime() } : null;
   }
 
   async recentQuestions(scope: string, limit: number): Promise<CachedQuestion[]> {
@@ -91,7 +90,6 @@ interface AnswerRow {
   question_hash: string;
   question: string;
   vector: Uint8Array | null;
-  answer: unknown;
   created_at: Date | string;
 }
 
