@@ -1,4 +1,6 @@
 import { createServer } from 'node:http';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -21,6 +23,7 @@ import { traceContext } from './plugins/trace-context';
 import { rateLimits } from './plugins/rate-limits';
 import { requestGuards } from './plugins/request-guards';
 import { adminRoutes } from './routes/admin';
+import { codecRoutes } from './routes/codec';
 import { collectionRoutes } from './routes/collections';
 import { documentRoutes } from './routes/documents';
 import { healthRoutes } from './routes/health';
@@ -46,7 +49,8 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   const { config } = platform;
   // Tracing on: workflows started from here carry the request's trace context in their headers.
   const plugin = platform.tracing.temporalPlugin;
-  const temporal = plugin ? new Client({ connection: given.connection, namespace: given.options.namespace, plugins: [plugin] }) : given;
+  // The API's client encrypts what it sends (payload codec) and continues traces (plugin).
+  const temporal = new Client({ connection: given.connection, namespace: given.options.namespace, plugins: plugin ? [plugin] : [], dataConverter: platform.payloads.dataConverter });
   const app = Fastify({
     logger,
     // JSON uploads carry the document text: the same limit as files, plus room for the envelope.
@@ -90,6 +94,13 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   if (keyFile) app.log.info({ keyFile }, 'the operator API key is in this file');
 
   await app.register(requestGuards);
+  await app.register(cookie);
+  // The Temporal UI (another origin of this site) calls the codec server with credentials; nothing else is cross-origin.
+  const codecOrigins = (config.CODEC_CORS_ORIGINS ?? new URL(config.TEMPORAL_UI_URL).origin).split(',').map((o) => o.trim());
+  await app.register(cors, {
+    delegator: (request, callback) =>
+      callback(null, request.url?.startsWith('/codec/') ? { origin: codecOrigins, credentials: true, methods: ['POST'], allowedHeaders: ['content-type', 'x-namespace', 'authorization'] } : { origin: false }),
+  });
   await app.register(auth, { mode: config.GATEWAY_AUTH, tenants: platform.tenants, failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE });
   if (config.RATE_LIMITS === 'on') await app.register(rateLimits, { defaultPerMinute: config.RATE_LIMIT_PER_MINUTE, redis });
 
@@ -136,6 +147,7 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   await app.register(collectionRoutes, { prefix: '/v1', collections, reindex: new ReindexService(platform, temporal), admin });
   await app.register(queryRoutes, { prefix: '/v1', queries });
   await app.register(usageRoutes, { prefix: '/v1', usage: new UsageService(platform.usage, admin) });
+  await app.register(codecRoutes, { codec: platform.payloads.codec });
   return app;
 }
 

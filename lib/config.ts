@@ -127,6 +127,16 @@ const envSchema = z
     /** The Temporal SDK's own worker metrics (task latencies, slots, polls) in Prometheus format on this port; 0: off. */
     TEMPORAL_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
 
+    /** Encrypt every Temporal payload (AES-256-GCM): histories hold no question, chunk or answer text. */
+    PAYLOAD_ENCRYPTION: z.enum(['on', 'off']).default('on'),
+    /**
+     * `id:base64,id:base64`, newest first: the first encrypts, all decrypt (rotation). API and workers
+     * need the same keys. Unset: one key generated into DATA_DIR/payload-keys on first start.
+     */
+    PAYLOAD_KEYS: z.string().min(1).optional(),
+    /** Browser origins allowed to call the codec server (/codec) with credentials: the Temporal UI's. */
+    CODEC_CORS_ORIGINS: z.string().optional(),
+
     /** Start runs with the RagTenant/RagCollection/RagGeneration/RagStage search attributes (they must be registered). */
     TEMPORAL_SEARCH_ATTRIBUTES: z.enum(['on', 'off']).default('on'),
     /** Documents per re-index child workflow, and child workflows per run before continue-as-new. */

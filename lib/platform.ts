@@ -26,6 +26,7 @@ import { QdrantVectorIndex } from './stores/qdrant-index';
 import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from './stores/sql';
 import type { FilterableType, VectorIndex } from './stores/vector-index';
 import { Metrics } from './telemetry/metrics';
+import { payloadProtection, type PayloadProtection } from './temporal/data-converter';
 import { traced } from './telemetry/traced';
 import { startTracing, type Tracing } from './telemetry/tracing';
 
@@ -56,6 +57,8 @@ export interface Platform {
   tracing: Tracing;
   /** Where cached answers and vectors live (Redis or the database); null when both caches are off. */
   cache: CacheStore | null;
+  /** Temporal payload encryption: every client and worker of this process uses its data converter. */
+  payloads: PayloadProtection;
   close(): Promise<void>;
 }
 
@@ -114,6 +117,7 @@ async function prepareIndex(db: SqlDatabase, index: VectorIndex): Promise<void> 
 export async function openPlatform(config: Config): Promise<Platform> {
   // First: spans of everything opened below go to the provider it registers.
   const tracing = startTracing(config);
+  const payloads = payloadProtection(config);
   const opened = config.DATABASE_URL ? await openPostgres(config.DATABASE_URL) : await openEmbeddedPostgres(join(config.DATA_DIR, 'db'));
   // Statements are parameterized: their text carries no values, so it may go into spans.
   const db = tracing.enabled
@@ -154,6 +158,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       usage: new UsageLedger(db),
       tracing,
       cache: cache?.store ?? null,
+      payloads,
       async close() {
         await cpu.close();
         await embedders.close();

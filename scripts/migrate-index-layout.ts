@@ -55,7 +55,7 @@ export async function migrateIndexLayout(platform: Platform, reindex: ReindexSer
 async function main(): Promise<void> {
   const config = loadConfig();
   const platform = await openPlatform(config);
-  const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE, dataConverter: platform.payloads.dataConverter });
   try {
     const { failed } = await migrateIndexLayout(platform, new ReindexService(platform, temporal), { dropLegacy: process.argv.includes('--drop-legacy') });
     if (failed > 0) process.exitCode = 1;

@@ -33,7 +33,7 @@ export async function createPlatformWorkers(
     generations: platform.generations,
     index: platform.index,
     blobs: platform.blobs,
-    workflows: new WorkflowClient({ connection: clientConnection, namespace: options.namespace }),
+    workflows: new WorkflowClient({ connection: clientConnection, namespace: options.namespace, dataConverter: platform.payloads.dataConverter }),
   });
   const usage = new UsageRecorder(platform.usage);
   const activities = createIngestActivities({
@@ -63,12 +63,14 @@ export async function createPlatformWorkers(
   const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') };
   // Tracing on: workflows and activities continue the trace their starter began.
   const plugins = platform.tracing.temporalPlugin ? [platform.tracing.temporalPlugin] : [];
+  const { dataConverter } = platform.payloads;
   const ingest = await Worker.create({
     connection,
     namespace: options.namespace,
     taskQueue: TASK_QUEUES.ingest,
     ...workflowSource,
     plugins,
+    dataConverter,
     activities: { ...activities, ...reindex, ...deletion },
     // Parsing, chunking and indexing share this thread: more at once only adds memory.
     maxConcurrentActivityTaskExecutions: 2,
@@ -78,6 +80,7 @@ export async function createPlatformWorkers(
     namespace: options.namespace,
     taskQueue: TASK_QUEUES.embed,
     plugins,
+    dataConverter,
     // Re-index batches embed too: one CPU-bound activity at a time, uploads interleaving between batches.
     activities: { embedChunks: activities.embedChunks, reindexDocuments: reindex.reindexDocuments },
     maxConcurrentActivityTaskExecutions: 1,
@@ -100,6 +103,7 @@ export async function createPlatformWorkers(
     taskQueue: QUERY_TASK_QUEUE,
     ...workflowSource,
     plugins,
+    dataConverter,
     activities: {
       ...createQueryActivities({ metadata: platform.metadata, generations: platform.generations, index: platform.index, embedders: platform.embedders, usage }),
       ...createAnswerActivities({

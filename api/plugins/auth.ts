@@ -6,6 +6,9 @@ import { DEFAULT_TENANT, DEFAULT_TENANT_SETTINGS, PLATFORM_TENANT, SCOPES, type 
 import { PlatformError } from '../../lib/errors';
 import type { TenantStore } from '../../lib/stores/tenant-store';
 
+/** A browser session's cookie: an operator key, HttpOnly, for the routes that accept it. */
+export const SESSION_COOKIE = 'rag_session';
+
 /** Who is calling, as every route sees it. */
 export interface RequestPrincipal {
   tenantId: string;
@@ -40,6 +43,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Any one of these scopes admits the request. Every /v1 route must declare it. */
     scopes?: readonly Scope[];
+    /** The key may also come from the session cookie (the codec server, called by the Temporal UI). */
+    sessionCookie?: boolean;
   }
 }
 
@@ -82,7 +87,7 @@ export const auth = fp(async (app: FastifyInstance, { mode, tenants, failuresPer
 });
 
 async function authenticate(request: FastifyRequest, tenants: TenantStore, limiter: FailedAuthLimiter | null): Promise<RequestPrincipal> {
-  const key = apiKeyFrom(request.headers);
+  const key = apiKeyFrom(request.headers) ?? (request.routeOptions.config?.sessionCookie ? request.cookies?.[SESSION_COOKIE] : undefined);
   const retryAfterSeconds = limiter?.retryAfterSeconds(request.ip, key) ?? 0;
   if (retryAfterSeconds > 0) {
     throw new PlatformError('too_many_failed_authentications', `too many failed authentication attempts from this address; retry in ${retryAfterSeconds} s`, 429, { retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });

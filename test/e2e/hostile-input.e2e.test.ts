@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { POLICIES } from '../helpers/fixtures';
 import { gzipBomb, pdfPageBomb, pdfTextBomb, zipBomb } from '../helpers/hostile';
 import { ingestPolicies, startStack, type Stack } from '../helpers/stack';
-import { waitFor } from '../helpers/temporal';
+import { historyText, waitFor } from '../helpers/temporal';
 
 const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 3_000;
@@ -162,10 +162,8 @@ describe('hostile input over HTTP', () => {
     const answered = await stack.api.postJson('/v1/query', { collection: 'policies', question, mode: 'answer' });
     assert.equal(answered.status, 200, JSON.stringify(answered.body));
     assert.deepEqual(answered.body.guardrails.find((d: any) => d.stage === 'input' && d.check === 'pii').details, { masked: { credit_card: 1, email: 1 } });
-    // Payload data comes base64-encoded: decode it, so the checks below read what Temporal stored.
-    const history = JSON.stringify(await stack.env.client.workflow.getHandle(answered.body.workflowId).fetchHistory(), (key, value) =>
-      key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value,
-    );
+    // Decrypted (as an operator sees it through the codec server): even then the raw values are not there.
+    const history = await historyText(await stack.env.client.workflow.getHandle(answered.body.workflowId).fetchHistory(), stack.platform.payloads.codec);
     assert.ok(history.includes('[CREDIT_CARD]') && history.includes('[EMAIL]'), 'the workflow ran on the masked question');
     assert.ok(!history.includes('4111 1111') && !history.includes('pat@example.org'), 'the raw values never reached Temporal');
     const audit = JSON.stringify((await stack.api.get('/v1/admin/audit?category=guardrail&limit=500')).body);

@@ -8,6 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { countPoints } from '../helpers/points';
 import { loadConfig } from '../../lib/config';
 import { openPlatform } from '../../lib/platform';
+import { payloadProtection } from '../../lib/temporal/data-converter';
 import { realPdfs } from '../helpers/fixtures';
 import { startTemporalDevServer, waitFor } from '../helpers/temporal';
 import { allInOne } from '../helpers/process';
@@ -73,7 +74,10 @@ describe('worker killed during embedding', () => {
     const embedAttempts = events.filter((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(embedScheduled.eventId)).map((e) => e.activityTaskStartedEventAttributes!.attempt);
     assert.ok(embedAttempts.some((attempt) => attempt! >= 2), `attempts ${JSON.stringify(embedAttempts)}`);
     const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(embedScheduled.eventId));
-    const result = defaultPayloadConverter.fromPayload<{ batches: number; resumedBatches: number }>(completed!.activityTaskCompletedEventAttributes!.result!.payloads![0]!);
+    // The process encrypts payloads with the key it generated into its data directory.
+    const { codec } = payloadProtection({ PAYLOAD_ENCRYPTION: 'on', PAYLOAD_KEYS: undefined, DATA_DIR: dataDir });
+    const [payload] = await codec!.decode([completed!.activityTaskCompletedEventAttributes!.result!.payloads![0]!]);
+    const result = defaultPayloadConverter.fromPayload<{ batches: number; resumedBatches: number }>(payload!);
     assert.ok(result.resumedBatches >= 3, `resumed ${result.resumedBatches} of ${result.batches} batches`);
 
     // Stop the process and read its stores directly: exactly one point per chunk, nothing else.

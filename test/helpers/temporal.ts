@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Payload, PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { cacheRoot } from '../../lib/config';
 import { RAG_SEARCH_ATTRIBUTES } from '../../lib/search-attributes';
@@ -42,4 +43,28 @@ export async function listWorkflows(client: Client, query: string): Promise<Work
   const runs: WorkflowExecutionInfo[] = [];
   for await (const execution of client.workflow.list({ query })) runs.push(execution);
   return runs;
+}
+
+/**
+ * A history as text, every payload's data shown as UTF-8 (not base64): what the Temporal server
+ * stores, read as an attacker with the database would. With a codec, payloads are decoded first:
+ * what an operator sees through the codec server.
+ */
+export async function historyText(history: unknown, codec?: PayloadCodec | null): Promise<string> {
+  const tree = JSON.parse(JSON.stringify(history));
+  const payloads: Record<string, any>[] = [];
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    const record = node as Record<string, any>;
+    if (typeof record.data === 'string' && record.metadata && typeof record.metadata === 'object') payloads.push(record);
+    for (const value of Object.values(record)) visit(value);
+  };
+  visit(tree);
+  for (const record of payloads) {
+    const payload: Payload = { metadata: Object.fromEntries(Object.entries(record.metadata as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64')])), data: Buffer.from(record.data, 'base64') };
+    const [shown] = codec ? await codec.decode([payload]) : [payload];
+    record.metadata = Object.fromEntries(Object.entries(shown?.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('utf8')]));
+    record.data = Buffer.from(shown?.data ?? []).toString('utf8');
+  }
+  return JSON.stringify(tree);
 }
