@@ -65,7 +65,8 @@ export const codecRoutes: FastifyPluginAsyncZod<{ codec: PayloadCodec | null }> 
   app.post(
     '/codec/session',
     {
-      config: operatorOnly,
+      // The key itself, sent as a header: a session cannot extend itself.
+      config: { scopes: ['admin'] as const },
       schema: { tags: ['operations'], summary: 'Start a browser session for the codec server with an operator key', response: { 204: z.null(), 401: errorBody, 403: errorBody } },
     },
     async (request, reply) => {
