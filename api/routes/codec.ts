@@ -45,7 +45,7 @@ export const codecRoutes: FastifyPluginAsyncZod<{ codec: PayloadCodec | null }> 
           tags: ['operations'],
           summary: `Temporal remote codec: ${direction} payloads (platform operators only)`,
           body: payloadsJson,
-          response: { 200: payloadsJson, 401: errorBody, 403: errorBody, 404: errorBody },
+          response: { 200: payloadsJson, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 422: errorBody, 429: errorBody },
         },
       },
       async (request) => {
@@ -67,7 +67,7 @@ export const codecRoutes: FastifyPluginAsyncZod<{ codec: PayloadCodec | null }> 
     {
       // The key itself, sent as a header: a session cannot extend itself.
       config: { scopes: ['admin'] as const },
-      schema: { tags: ['operations'], summary: 'Start a browser session for the codec server with an operator key', response: { 204: z.null(), 401: errorBody, 403: errorBody } },
+      schema: { tags: ['operations'], summary: 'Start a browser session for the codec server with an operator key', response: { 204: z.null(), 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 429: errorBody } },
     },
     async (request, reply) => {
       if (!request.principal.platformAdmin) throw new PlatformError('operator_only', 'only platform operators may use the codec server', 403);

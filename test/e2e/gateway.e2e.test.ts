@@ -67,6 +67,10 @@ describe('gateway: tenants, keys, isolation, limits, audit', () => {
       ['PUT', '/v1/collections/{collection}/eval-set', '/v1/collections/plans/eval-set', { questions: [] }, 404, 'collection_not_found'],
       ['PATCH', '/v1/collections/{collection}', '/v1/collections/plans', { relevanceFloor: 0.99 }, 404, 'collection_not_found'],
       ['DELETE', '/v1/collections/{collection}', '/v1/collections/plans', undefined, 404, 'collection_not_found'],
+      // The codec server decrypts every tenant's histories: a tenant's key is refused whatever its scopes.
+      ['POST', '/codec/encode', '/codec/encode', { payloads: [] }, 403, ''],
+      ['POST', '/codec/decode', '/codec/decode', { payloads: [] }, 403, ''],
+      ['POST', '/codec/session', '/codec/session', undefined, 403, ''],
       ['POST', '/v1/collections', '/v1/collections', { name: 'plans', relevanceFloor: 0.99 }, 201, ''],
       // Writing under the same names makes globex's own collection and document, never acme's next version.
       ['POST', '/v1/collections/{collection}/documents', '/v1/collections/plans/documents', { ...SECRET, text: 'globex text', mediaType: 'text/markdown' }, 202, ''],
