@@ -2,6 +2,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../lib/errors';
+import { apiKeyFrom } from '../../lib/gateway/api-key';
 import { SESSION_COOKIE } from '../plugins/auth';
 import { errorBody } from '../schemas';
 
@@ -71,8 +72,7 @@ export const codecRoutes: FastifyPluginAsyncZod<{ codec: PayloadCodec | null }> 
     },
     async (request, reply) => {
       if (!request.principal.platformAdmin) throw new PlatformError('operator_only', 'only platform operators may use the codec server', 403);
-      const key = request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? String(request.headers['x-api-key'] ?? '');
-      reply.setCookie(SESSION_COOKIE, key, { httpOnly: true, sameSite: 'strict', path: '/codec', maxAge: SESSION_SECONDS });
+      reply.setCookie(SESSION_COOKIE, apiKeyFrom(request.headers) as string, { httpOnly: true, sameSite: 'strict', path: '/codec', maxAge: SESSION_SECONDS });
       return reply.code(204).send(null);
     },
   );
