@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
+import { signInToCodecServer, useCodecServer } from '../helpers/codec-browser';
 import { freePort } from '../helpers/net';
 import { POLICIES } from '../helpers/fixtures';
 import { ingestPolicies, startStack, TEST_OPERATOR_KEY, type Stack } from '../helpers/stack';
@@ -82,13 +83,7 @@ describe('private histories: encrypted payloads and the codec server', () => {
     try {
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
       const workflowPage = `${uiUrl}/namespaces/default/workflows/${encodeURIComponent(answered.workflowId)}/${answered.runId}/history`;
-      // The UI's own codec settings (what its "Codec Server" dialog stores): this API, with credentials.
-      const endpoint = JSON.stringify(`${stack.baseUrl}/codec`);
-      await page.addInitScript(`if (location.origin === ${JSON.stringify(uiUrl)}) {
-        localStorage.setItem('endpoint', ${JSON.stringify(endpoint)});
-        localStorage.setItem('includeCredentials', 'true');
-        localStorage.setItem('overrideRemoteCodecConfiguration', 'true');
-      }`);
+      await useCodecServer(page, { uiUrl, apiUrl: stack.baseUrl, operatorKey: TEST_OPERATOR_KEY, signIn: false });
 
       // Without a session the UI cannot decode: the question is not on the page.
       await page.goto(workflowPage);
@@ -96,10 +91,7 @@ describe('private histories: encrypted payloads and the codec server', () => {
       await page.waitForLoadState('networkidle');
       assert.ok(!(await page.content()).includes(QUESTION), 'the run is shown, its payloads still encrypted until signed in');
 
-      await page.goto(`${stack.baseUrl}/codec/session`);
-      await page.fill('#k', TEST_OPERATOR_KEY);
-      await page.click('button');
-      await page.getByText('Signed in').waitFor({ timeout: 10_000 });
+      await signInToCodecServer(page, stack.baseUrl, TEST_OPERATOR_KEY);
 
       await page.goto(workflowPage);
       await waitFor('the decoded question on the workflow page', async () => (await page.content()).includes(QUESTION), (shown) => shown, 30_000, 500);

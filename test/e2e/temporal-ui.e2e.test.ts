@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { freePort } from '../helpers/net';
-import { ingestPolicies, startStack, type Stack } from '../helpers/stack';
+import { useCodecServer } from '../helpers/codec-browser';
+import { ingestPolicies, startStack, TEST_OPERATOR_KEY, type Stack } from '../helpers/stack';
 import { waitFor } from '../helpers/temporal';
 
 /** Debian's chromium package (scripts/setup.sh installs it as root); CHROMIUM_PATH points elsewhere. */
@@ -25,7 +26,7 @@ describe('Temporal UI: find a collection\'s re-index runs by search attribute', 
   before(async () => {
     const uiPort = await freePort();
     uiUrl = `http://127.0.0.1:${uiPort}`;
-    stack = await startStack({}, { temporalUiPort: uiPort });
+    stack = await startStack({ TEMPORAL_UI_URL: uiUrl }, { temporalUiPort: uiPort });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
@@ -53,6 +54,8 @@ describe('Temporal UI: find a collection\'s re-index runs by search attribute', 
     await waitFor('the second run paused', async () => (await api.get(`/v1/collections/policies/reindex/${held.body.id}`)).body, (r) => r.stage === 'paused', 60_000);
 
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    // Summaries and details are payloads, encrypted like the rest: the operator reads them through the codec server.
+    await useCodecServer(page, { uiUrl, apiUrl: stack.baseUrl, operatorKey: TEST_OPERATOR_KEY });
     await page.goto(`${uiUrl}/namespaces/default/workflows`);
     await page.getByTestId('toggle-manual-query').click();
     await page.getByTestId('manual-search-input').fill('RagCollection = "policies" AND WorkflowType = "reindexCollectionWorkflow"');
