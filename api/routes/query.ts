@@ -132,7 +132,23 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
         tags: ['query'],
         summary: 'A grounded, cited answer, or ranked chunks: hybrid retrieval (dense + BM25, RRF) over the active version of each document',
         body: queryBody,
-        response: { 200: z.union([answerResponse, retrieveResponse]), ...gatewayErrors, 404: errorBody, 422: errorBody, 502: errorBody, 503: errorBody },
+        response: {
+          200: {
+            // `stream: true` answers with server-sent events (delta, citation, reset, done, error), written by the handler.
+            content: {
+              'application/json': { schema: z.union([answerResponse, retrieveResponse]) },
+              'text/event-stream': {
+                // Each event: `delta` {text} as text arrives, `reset` {reason} when shown text is withdrawn, then `answer` (the body above) or `error` (an error body).
+                schema: z.object({ event: z.enum(['delta', 'reset', 'answer', 'error']), data: z.string().describe('the event as JSON') }),
+              },
+            },
+          },
+          ...gatewayErrors,
+          404: errorBody,
+          422: errorBody,
+          502: errorBody,
+          503: errorBody,
+        },
       },
     },
     async (request, reply) => {
