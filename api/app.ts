@@ -34,7 +34,7 @@ import { DocumentService } from './services/document-service';
 import { AdminService } from './services/admin-service';
 import { QueryGateway } from './services/query-gateway';
 import { QueryMetrics } from './services/query-metrics';
-import { QueryService } from './services/query-service';
+import { ANSWER_FORMAT, QueryService } from './services/query-service';
 import { ReindexService } from './services/reindex-service';
 import { UsageService } from './services/usage-service';
 
@@ -50,7 +50,10 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   // Tracing on: workflows started from here carry the request's trace context in their headers.
   const plugin = platform.tracing.temporalPlugin;
   // The API's client encrypts what it sends (payload codec) and continues traces (plugin).
-  const temporal = new Client({ connection: given.connection, namespace: given.options.namespace, plugins: plugin ? [plugin] : [], dataConverter: platform.payloads.dataConverter });
+  const clientOptions = { connection: given.connection, plugins: plugin ? [plugin] : [], dataConverter: platform.payloads.dataConverter };
+  const temporal = new Client({ ...clientOptions, namespace: given.options.namespace });
+  // Query runs live in a namespace of their own (short retention), on the same connection.
+  const queryTemporal = new Client({ ...clientOptions, namespace: config.TEMPORAL_QUERY_NAMESPACE });
   const app = Fastify({
     logger,
     // JSON uploads carry the document text: the same limit as files, plus room for the envelope.
@@ -112,7 +115,7 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   const limited = config.RATE_LIMITS === 'on';
   const queries = new QueryGateway({
     collections,
-    queries: new QueryService(temporal, platform.db, { rerankCandidates: config.RERANK_CANDIDATES }),
+    queries: new QueryService(queryTemporal, platform.db, { rerankCandidates: config.RERANK_CANDIDATES, temporalUiUrl: config.TEMPORAL_UI_URL }),
     audit: platform.audit,
     budget: limited ? new TokenBudget(counters) : null,
     ceiling: limited ? new CostCeiling(counters, (tenantId, since) => platform.usage.spentSince(tenantId, since)) : null,
@@ -155,6 +158,8 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
 function answerSettings(config: Config) {
   const prompt = loadPrompt('grounded-answer', config.ANSWER_PROMPT_VERSION);
   return {
+    // A cached answer is served as it was stored: one of another shape must never be found.
+    format: ANSWER_FORMAT,
     prompt: `${prompt.id}#${prompt.contentHash}`,
     chatModels: config.chatModels,
     routing: config.ROUTING_POLICY,

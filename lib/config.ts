@@ -13,6 +13,9 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return env.RAG_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'rag-platform');
 }
 
+/** The namespace of query runs unless TEMPORAL_QUERY_NAMESPACE says otherwise (scripts/start.sh creates it). */
+export const QUERY_NAMESPACE = 'rag-queries';
+
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const envSchema = z
@@ -22,7 +25,10 @@ const envSchema = z
     DATA_DIR: z.string().default('.data'),
 
     TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+    /** Durable work: ingestion, re-index, deletion (long retention). */
     TEMPORAL_NAMESPACE: z.string().default('default'),
+    /** Query and answer runs: many, short, kept briefly, out of the way of the durable runs. */
+    TEMPORAL_QUERY_NAMESPACE: z.string().default(QUERY_NAMESPACE),
     TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
 
     /** Postgres in production; unset means the embedded PGlite database under DATA_DIR. */

@@ -31,12 +31,13 @@ async function main(): Promise<void> {
       'reindex-batch': { body: { workflowId: `${reindex.body.workflowId}/batch-0` } },
     };
     for (const [outcome, response] of Object.entries(recorded)) {
-      const handle = stack.env.client.workflow.getHandle(response.body.workflowId);
+      const client = outcome === 'retrieve' || outcome === 'answer' ? stack.queries : stack.env.client;
+      const handle = client.workflow.getHandle(response.body.workflowId);
       await waitFor(`${outcome} run to close`, () => handle.describe(), (d) => d.status.name !== 'RUNNING', 60_000);
       const kind = outcome === 'ready' || outcome === 'failed' ? `ingest-${outcome}` : outcome;
       const path = join(__dirname, '..', 'test', 'workflows', 'histories', `${kind}-${label}.json`);
       // The CLI writes the canonical JSON history format (what the Temporal UI downloads too).
-      const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', stack.env.address], { encoding: 'utf8' });
+      const json = execFileSync(temporalBinary(), ['workflow', 'show', '--workflow-id', handle.workflowId, '--output', 'json', '--address', stack.env.address, '--namespace', client.options.namespace], { encoding: 'utf8' });
       writeFileSync(path, json.trimEnd() + '\n');
       console.log(`recorded ${path}`);
     }

@@ -29,7 +29,7 @@ describe('docker-compose.yml', { skip: compose ? undefined : 'no Docker Compose 
 
   it('describes the production-shaped stack, every long-running service with a health check', () => {
     const config = parse(run('config')) as { services: Record<string, any> };
-    assert.deepEqual(Object.keys(config.services).sort(), ['api', 'grafana', 'jaeger', 'postgresql', 'prometheus', 'qdrant', 'redis', 'temporal', 'temporal-search-attributes', 'temporal-ui', 'worker']);
+    assert.deepEqual(Object.keys(config.services).sort(), ['api', 'grafana', 'jaeger', 'postgresql', 'prometheus', 'qdrant', 'redis', 'temporal', 'temporal-namespaces', 'temporal-ui', 'worker']);
     for (const [name, service] of Object.entries(config.services)) {
       if (service.restart === 'no') continue; // a one-shot job: the services that need it wait for it to finish
       assert.ok(service.healthcheck?.test, `${name} has a health check`);
@@ -42,11 +42,15 @@ describe('docker-compose.yml', { skip: compose ? undefined : 'no Docker Compose 
       assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');
       assert.equal(env.REDIS_URL, 'redis://redis:6379', 'limits, budgets and caches shared by every instance');
       assert.equal(config.services[name].depends_on.temporal.condition, 'service_healthy');
-      assert.equal(config.services[name].depends_on['temporal-search-attributes'].condition, 'service_completed_successfully', 'runs start with registered search attributes');
+      assert.equal(config.services[name].depends_on['temporal-namespaces'].condition, 'service_completed_successfully', 'runs start in created namespaces, with registered search attributes');
+      assert.deepEqual([env.TEMPORAL_NAMESPACE, env.TEMPORAL_QUERY_NAMESPACE], ['default', 'rag-queries'], 'queries apart from the durable runs');
       assert.equal(String(env.METRICS_PORT), '9464', 'Prometheus scrapes both (ops/prometheus/prometheus.yml)');
       assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT, 'http://jaeger:4318');
     }
     assert.equal(String(config.services.worker.environment.TEMPORAL_METRICS_PORT), '9465');
+    const namespaces = [config.services['temporal-namespaces'].command].flat().join(' ');
+    assert.match(namespaces, /namespace create .*--namespace rag-queries --retention 24h/, 'query runs are kept one day');
+    assert.match(namespaces, /namespace update .*--namespace default --retention 720h/, 'durable runs 30 days');
     const redisArgs = [config.services.redis.command].flat().join(' ');
     assert.match(redisArgs, /--maxmemory \S+ --maxmemory-policy volatile-lru/, 'the caches are bounded in Redis by its eviction');
     // Compose v2 writes mounts as objects, v1 (Debian's docker-compose) as `source:target:mode`.

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   installTemporalRuntime(config);
   const platform = await openPlatform(config);
-  const workers = await createPlatformWorkers(platform, { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+  const workers = await createPlatformWorkers(platform, { address: config.TEMPORAL_ADDRESS });
   const running = workers.run();
   const app = await startApi(platform, await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE));
   const metrics = await serveConfiguredMetrics(platform.metrics, config, (message) => app.log.info(message));

@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   installTemporalRuntime(config);
   const platform = await openPlatform(config);
   const metrics = await serveConfiguredMetrics(platform.metrics, config, (message) => console.log(message));
-  const workers = await createPlatformWorkers(platform, { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+  const workers = await createPlatformWorkers(platform, { address: config.TEMPORAL_ADDRESS });
   closeWithGrace({ delay: 30_000 }, async () => workers.shutdown());
   await workers.run();
   await metrics?.close();

@@ -18,12 +18,10 @@ export interface PlatformWorkers {
 /**
  * Workers on one connection: workflows and I/O activities on `ingest`; CPU-bound embedding on
  * `ingest-embed`, one activity at a time, since one embedding call already uses every core the
- * model is given; queries on `query`.
+ * model is given (both in TEMPORAL_NAMESPACE); queries on `query` in TEMPORAL_QUERY_NAMESPACE.
  */
-export async function createPlatformWorkers(
-  platform: Platform,
-  options: { address: string; namespace: string; workflowBundle?: WorkflowBundle },
-): Promise<PlatformWorkers> {
+export async function createPlatformWorkers(platform: Platform, options: { address: string; workflowBundle?: WorkflowBundle }): Promise<PlatformWorkers> {
+  const { TEMPORAL_NAMESPACE: namespace, TEMPORAL_QUERY_NAMESPACE: queryNamespace } = platform.config;
   const connection = await NativeConnection.connect({ address: options.address });
   // Deletions cancel ingestion runs and wait for them: that needs a client, not just a worker.
   const clientConnection = await Connection.connect({ address: options.address });
@@ -33,7 +31,7 @@ export async function createPlatformWorkers(
     generations: platform.generations,
     index: platform.index,
     blobs: platform.blobs,
-    workflows: new WorkflowClient({ connection: clientConnection, namespace: options.namespace, dataConverter: platform.payloads.dataConverter }),
+    workflows: new WorkflowClient({ connection: clientConnection, namespace, dataConverter: platform.payloads.dataConverter }),
   });
   const usage = new UsageRecorder(platform.usage);
   const activities = createIngestActivities({
@@ -66,7 +64,7 @@ export async function createPlatformWorkers(
   const { dataConverter } = platform.payloads;
   const ingest = await Worker.create({
     connection,
-    namespace: options.namespace,
+    namespace,
     taskQueue: TASK_QUEUES.ingest,
     ...workflowSource,
     plugins,
@@ -77,7 +75,7 @@ export async function createPlatformWorkers(
   });
   const embed = await Worker.create({
     connection,
-    namespace: options.namespace,
+    namespace,
     taskQueue: TASK_QUEUES.embed,
     plugins,
     dataConverter,
@@ -99,7 +97,7 @@ export async function createPlatformWorkers(
   // Queries get their own queue so a burst of ingestion never queues ahead of a user waiting.
   const query = await Worker.create({
     connection,
-    namespace: options.namespace,
+    namespace: queryNamespace,
     taskQueue: QUERY_TASK_QUEUE,
     ...workflowSource,
     plugins,

@@ -48,6 +48,7 @@ const retrieveResponse = z.object({
   traceId: z.string().regex(/^[0-9a-f]{32}$/).describe("the W3C trace id of this request (the caller's traceparent, or a new one): find its spans in the tracing backend and its calls in the usage ledger"),
   workflowId: z.string().describe('the workflow of this query: find it in the Temporal UI'),
   runId: z.string().describe('the run of that workflow'),
+  workflowUrl: z.string().describe("that run's page in the Temporal UI (the query namespace)"),
   latencyMs: z.object({ embed: z.number(), search: z.number(), orchestration: z.number(), total: z.number() }),
 });
 
@@ -102,6 +103,7 @@ const answerResponse = z.object({
   traceId: z.string().regex(/^[0-9a-f]{32}$/).describe("the W3C trace id of this request (the caller's traceparent, or a new one): find its spans in the tracing backend and its calls in the usage ledger"),
   workflowId: z.string().describe('the workflow of this query: find it in the Temporal UI'),
   runId: z.string().describe('the run of that workflow'),
+  workflowUrl: z.string().describe("that run's page in the Temporal UI (the query namespace)"),
   guardrails: z.array(guardDecision).describe("each guardrail's decision on this request (also in the audit log); empty when guardrails are off"),
   cache: z
     .object({

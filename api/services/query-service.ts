@@ -7,6 +7,7 @@ import { PlatformError } from '../../lib/errors';
 import { COLLECTION_NOT_FOUND, QUERY_TASK_QUEUE, type RetrieveInput, type RetrievedChunk } from '../../lib/query/types';
 import type { SqlDatabase } from '../../lib/stores/sql';
 import type { answerQueryWorkflow, retrieveWorkflow } from '../../workflows';
+import { workflowPageUrl } from '../../lib/temporal/ui-links';
 import { orchestratorUnavailable, promptly } from './orchestrator-unavailable';
 
 /** Where a query can be looked up: its trace (spans, ledger rows) and its workflow run (the Temporal UI). */
@@ -14,7 +15,12 @@ export interface QueryRun {
   traceId: string;
   workflowId: string;
   runId: string;
+  /** The run's page in the Temporal UI, in the query namespace. */
+  workflowUrl: string;
 }
+
+/** The version of the Answer shape: bump it when fields are added or changed (cached answers of an older shape are then never served). */
+export const ANSWER_FORMAT = 2;
 
 export interface RetrieveAnswer extends QueryRun {
   chunks: RetrievedChunk[];
@@ -33,7 +39,7 @@ export class QueryService {
   constructor(
     private readonly temporal: Client,
     private readonly db: SqlDatabase,
-    private readonly settings: { rerankCandidates: number },
+    private readonly settings: { rerankCandidates: number; temporalUiUrl: string },
   ) {}
 
   /** Runs the retrieval workflow and waits for it. */
@@ -46,7 +52,7 @@ export class QueryService {
     const { embed, search } = result.latencyMs;
     return {
       chunks: result.chunks,
-      ...runOf(input, handle),
+      ...this.runOf(input, handle),
       latencyMs: { embed: round(embed), search: round(search), orchestration: round(total - embed - search), total: round(total) },
     };
   }
@@ -56,7 +62,7 @@ export class QueryService {
     const started = performance.now();
     const handle = await this.start(newWorkflowId(input.tenantId), { ...input, rerankCandidates: this.settings.rerankCandidates });
     const result = await this.run(input, () => handle.result());
-    return present(result, runOf(input, handle), performance.now() - started);
+    return present(result, this.runOf(input, handle), performance.now() - started);
   }
 
   /**
@@ -77,7 +83,7 @@ export class QueryService {
       const running = await this.start(workflowId, { ...input, rerankCandidates: this.settings.rerankCandidates, streamChannel: channel });
       handle = running;
       const result = await this.run(input, () => running.result());
-      return present(result, runOf(input, running), performance.now() - started);
+      return present(result, this.runOf(input, running), performance.now() - started);
     } finally {
       events.closed.removeEventListener('abort', cancel);
       await unlisten();
@@ -86,6 +92,17 @@ export class QueryService {
 
   private start(workflowId: string, input: AnswerInput) {
     return this.startPromptly(() => this.temporal.workflow.start<typeof answerQueryWorkflow>('answerQueryWorkflow', { ...this.workflowOptions(workflowId), args: [input] }));
+  }
+
+  /** Callers always pass a trace id (the API's trace context); a fresh one stands in for any that does not. */
+  private runOf(input: RetrieveInput, handle: WorkflowHandle & { firstExecutionRunId: string }): QueryRun {
+    const { workflowId, firstExecutionRunId: runId } = handle;
+    return {
+      traceId: input.caller?.traceId ?? randomBytes(16).toString('hex'),
+      workflowId,
+      runId,
+      workflowUrl: workflowPageUrl(this.settings.temporalUiUrl, this.temporal.options.namespace, workflowId, runId),
+    };
   }
 
   /** Temporal out of reach: 503 within the call deadline, nothing started. */
@@ -170,11 +187,5 @@ function present(result: AnswerResult, run: QueryRun, totalMs: number): Answer {
 
 const newWorkflowId = (tenantId: string) => `query/${tenantId}/${randomUUID()}`;
 
-/** Callers always pass a trace id (the API's trace context); a fresh one stands in for any that does not. */
-const runOf = (input: RetrieveInput, handle: WorkflowHandle & { firstExecutionRunId: string }): QueryRun => ({
-  traceId: input.caller?.traceId ?? randomBytes(16).toString('hex'),
-  workflowId: handle.workflowId,
-  runId: handle.firstExecutionRunId,
-});
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 const round = (ms: number) => Math.round(ms * 10) / 10;

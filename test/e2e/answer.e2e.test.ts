@@ -53,8 +53,9 @@ describe('answers end to end (POST /v1/query, mode answer)', () => {
     const { embed, search, rerank, generate, orchestration, total } = body.latencyMs;
     assert.ok(embed > 0 && search >= 0 && rerank > 0 && generate >= 0 && orchestration >= 0);
     assert.ok(total >= embed + search + rerank);
-    const run = await stack.env.client.workflow.getHandle(body.workflowId).describe();
+    const run = await stack.queries.workflow.getHandle(body.workflowId).describe();
     assert.equal(run.type, 'answerQueryWorkflow');
+    assert.equal(body.workflowUrl, `${stack.platform.config.TEMPORAL_UI_URL}/namespaces/rag-queries/workflows/${encodeURIComponent(body.workflowId)}/${body.runId}/history`, 'the answer links to its run in the Temporal UI');
     assert.equal(run.status.name, 'COMPLETED');
   });
 

@@ -168,11 +168,11 @@ describe('model failover end to end', () => {
   });
 
   it('schedules model calls with a heartbeat timeout (a dead worker fails over in seconds), and ingestion to wait out outages for hours', async () => {
-    const scheduled = async (workflowId: string) =>
-      (await stack.env.client.workflow.getHandle(workflowId).fetchHistory()).events?.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [])) ?? [];
+    const scheduled = async (workflowId: string, client = stack.env.client) =>
+      (await client.workflow.getHandle(workflowId).fetchHistory()).events?.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [])) ?? [];
     const seconds = (d: { seconds?: unknown } | null | undefined) => Number(d?.seconds ?? 0);
     const answer = await ask();
-    const generate = (await scheduled(answer.body.workflowId)).find((a) => a.activityType?.name === 'generateAnswer');
+    const generate = (await scheduled(answer.body.workflowId, stack.queries)).find((a) => a.activityType?.name === 'generateAnswer');
     assert.equal(seconds(generate?.heartbeatTimeout), 15);
     const run = (await api.get('/v1/documents/refunds')).body.versions[0].workflowId;
     const parse = (await scheduled(run)).find((a) => a.activityType?.name === 'parseDocument');

@@ -163,7 +163,7 @@ describe('hostile input over HTTP', () => {
     assert.equal(answered.status, 200, JSON.stringify(answered.body));
     assert.deepEqual(answered.body.guardrails.find((d: any) => d.stage === 'input' && d.check === 'pii').details, { masked: { credit_card: 1, email: 1 } });
     // Decrypted (as an operator sees it through the codec server): even then the raw values are not there.
-    const history = await historyText(await stack.env.client.workflow.getHandle(answered.body.workflowId).fetchHistory(), stack.platform.payloads.codec);
+    const history = await historyText(await stack.queries.workflow.getHandle(answered.body.workflowId).fetchHistory(), stack.platform.payloads.codec);
     assert.ok(history.includes('[CREDIT_CARD]') && history.includes('[EMAIL]'), 'the workflow ran on the masked question');
     assert.ok(!history.includes('4111 1111') && !history.includes('pat@example.org'), 'the raw values never reached Temporal');
     const audit = JSON.stringify((await stack.api.get('/v1/admin/audit?category=guardrail&limit=500')).body);

@@ -23,8 +23,9 @@ const SENTENCES = Object.values(POLICIES).flatMap((p) => p.text.split(/(?<=\.)\s
 describe('private histories: encrypted payloads and the codec server', () => {
   let stack: Stack;
   let uiUrl: string;
-  let answered: { workflowId: string; runId: string };
-  const raw = async (workflowId: string) => stack.env.client.workflow.getHandle(workflowId).fetchHistory();
+  let answered: { workflowId: string; runId: string; workflowUrl: string };
+  /** As the server stores it: query runs in the query namespace, ingestion in the durable one. */
+  const raw = async (workflowId: string, client = stack.queries) => client.workflow.getHandle(workflowId).fetchHistory();
   const codec = (path: string, headers: Record<string, string>, body: unknown = { payloads: [] }) =>
     fetch(`${stack.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
@@ -46,7 +47,7 @@ describe('private histories: encrypted payloads and the codec server', () => {
     assert.ok(!query.includes(QUESTION) && !query.includes('customers return'), 'no question text');
     for (const sentence of SENTENCES) assert.ok(!query.includes(sentence.slice(0, 40)), `no chunk text: ${sentence.slice(0, 40)}`);
     const document = (await stack.api.get('/v1/documents/refunds')).body;
-    const ingest = await historyText(await raw(document.versions[0].workflowId));
+    const ingest = await historyText(await raw(document.versions[0].workflowId, stack.env.client));
     assert.ok(!ingest.includes('thirty days of delivery') && !ingest.includes('Refund policy'), 'no document text in the ingestion history');
     // The same history through the platform's codec: the question is there, so the check above could fail.
     assert.ok((await historyText(await raw(answered.workflowId), stack.platform.payloads.codec)).includes(QUESTION));
@@ -55,7 +56,7 @@ describe('private histories: encrypted payloads and the codec server', () => {
   it('decodes for platform operators only, and answers the Temporal UI\'s preflight', async () => {
     const history = JSON.parse(JSON.stringify(await raw(answered.workflowId)));
     const input = history.events[0].workflowExecutionStartedEventAttributes.input;
-    const decoded = await codec('/codec/decode', { authorization: `Bearer ${TEST_OPERATOR_KEY}`, 'x-namespace': 'default' }, input);
+    const decoded = await codec('/codec/decode', { authorization: `Bearer ${TEST_OPERATOR_KEY}`, 'x-namespace': 'rag-queries' }, input);
     assert.equal(decoded.status, 200);
     const body = (await decoded.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
     assert.equal(Buffer.from(body.payloads[0]!.metadata.encoding!, 'base64').toString(), 'json/plain');
@@ -82,7 +83,9 @@ describe('private histories: encrypted payloads and the codec server', () => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     try {
       const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-      const workflowPage = `${uiUrl}/namespaces/default/workflows/${encodeURIComponent(answered.workflowId)}/${answered.runId}/history`;
+      // The link the answer gives: the run's page in the query namespace.
+      const workflowPage = answered.workflowUrl;
+      assert.equal(workflowPage, `${uiUrl}/namespaces/rag-queries/workflows/${encodeURIComponent(answered.workflowId)}/${answered.runId}/history`);
       await useCodecServer(page, { uiUrl, apiUrl: stack.baseUrl, operatorKey: TEST_OPERATOR_KEY, signIn: false });
 
       // Without a session the UI cannot decode: the question is not on the page.

@@ -38,9 +38,10 @@ describe('retrieval end to end (POST /v1/query, mode retrieve)', () => {
     assert.ok(response.body.chunks.every((c: any, i: number, all: any[]) => i === 0 || c.score <= all[i - 1].score), 'ranked best first');
     const { embed, search, orchestration, total } = response.body.latencyMs;
     assert.ok(embed > 0 && search >= 0 && orchestration >= 0 && total >= embed + search);
-    const run = await stack.env.client.workflow.getHandle(response.body.workflowId).describe();
+    const run = await stack.queries.workflow.getHandle(response.body.workflowId).describe();
     assert.equal(run.status.name, 'COMPLETED', 'the workflow id names the retrieval workflow run');
     assert.equal(run.runId, response.body.runId);
+    await assert.rejects(stack.env.client.workflow.getHandle(response.body.workflowId).describe(), /not found/i, 'query runs stay out of the namespace of ingestion and re-index runs');
     // Tracing is off here: no spans, yet a trace id is made, returned and on the traceparent header.
     assert.match(response.body.traceId, /^[0-9a-f]{32}$/);
     assert.equal(/^00-([0-9a-f]{32})-[0-9a-f]{16}-0[01]$/.exec(response.headers.get('traceparent') ?? '')?.[1], response.body.traceId);

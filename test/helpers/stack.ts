@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
@@ -8,10 +9,13 @@ import { loadConfig } from '../../lib/config';
 import { openPlatform, type Platform } from '../../lib/platform';
 import { createPlatformWorkers } from '../../workers';
 import { POLICIES } from './fixtures';
-import { startTemporalDevServer, waitFor } from './temporal';
+import { queryClient, startTemporalDevServer, waitFor } from './temporal';
 
 export interface Stack {
+  /** Its client is in the durable namespace: ingestion, re-index and deletion runs. */
   env: TestWorkflowEnvironment;
+  /** The query namespace: query and answer runs. */
+  queries: Client;
   platform: Platform;
   app: FastifyInstance;
   baseUrl: string;
@@ -44,9 +48,9 @@ export async function issueKey(operator: ApiClient, tenantId: string, scopes: st
 export async function startStack(overrides: Record<string, string> = {}, options: { temporalUiPort?: number } = {}): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rag-stack-'));
   const env = await startTemporalDevServer({ uiPort: options.temporalUiPort });
-  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, HTTP_PORT: '0', TEMPORAL_ADDRESS: env.address, BOOTSTRAP_ADMIN_KEY: TEST_OPERATOR_KEY, ...overrides });
+  const config = loadConfig({ ...process.env, DATA_DIR: dataDir, HTTP_PORT: '0', TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', BOOTSTRAP_ADMIN_KEY: TEST_OPERATOR_KEY, ...overrides });
   const platform = await openPlatform(config);
-  const workers = await createPlatformWorkers(platform, { address: env.address, namespace: env.namespace ?? 'default' });
+  const workers = await createPlatformWorkers(platform, { address: env.address });
   const running = workers.run();
   const app = await buildApp({ platform, temporal: env.client });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -54,6 +58,7 @@ export async function startStack(overrides: Record<string, string> = {}, options
   const apiKey = config.GATEWAY_AUTH === 'on' ? await issueKey(operator, 'default', undefined, UNTHROTTLED) : '';
   return {
     env,
+    queries: queryClient(env),
     platform,
     app,
     baseUrl,

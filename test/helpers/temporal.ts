@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { cacheRoot } from '../../lib/config';
+import { cacheRoot, QUERY_NAMESPACE } from '../../lib/config';
 import { RAG_SEARCH_ATTRIBUTES } from '../../lib/search-attributes';
 
 /** The Temporal CLI that scripts/setup.sh builds; tests use the real dev server, never a mock. */
@@ -13,17 +13,25 @@ export function temporalBinary(): string {
   return path;
 }
 
-/** With the platform's search attributes registered, as scripts/start.sh does; `uiPort` also serves the Temporal UI. */
+/**
+ * With the query namespace next to `default` and the platform's search attributes registered in
+ * both, as scripts/start.sh does; `uiPort` also serves the Temporal UI.
+ */
 export async function startTemporalDevServer(options: { uiPort?: number } = {}): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalBinary() },
       ip: '127.0.0.1',
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: ['--log-level', 'error', '--namespace', QUERY_NAMESPACE],
       searchAttributes: [...RAG_SEARCH_ATTRIBUTES],
       ...(options.uiPort !== undefined && { ui: true, uiPort: options.uiPort }),
     },
   });
+}
+
+/** A client of the query namespace on the server's connection: where query and answer runs are. */
+export function queryClient(env: TestWorkflowEnvironment): Client {
+  return new Client({ connection: env.connection, namespace: QUERY_NAMESPACE });
 }
 
 /** Polls until `check` returns a value or the deadline passes; the last value is in the error. */
