@@ -149,9 +149,11 @@ export function createReindexActivities(deps: ReindexDependencies) {
     /**
      * Catch-up after the pass over all documents: versions replaced meanwhile leave the target,
      * and the documents it does not hold yet (uploaded or replaced during the pass) are returned,
-     * except those the run could not rebuild.
+     * except those the run could not rebuild. With a page, at most `limit` of them, and `more`
+     * says whether others are missing too: a busy collection never puts an unbounded list into
+     * the run's history.
      */
-    async sweepTarget(input: ReindexInput): Promise<{ missing: string[]; removedStale: number }> {
+    async sweepTarget(input: ReindexInput, page?: { limit: number }): Promise<{ missing: string[]; removedStale: number; more?: boolean }> {
       const stale = await generations.staleIn(input.tenantId, input.collection, input.target.generation);
       for (const entry of stale) {
         await index.deletePoints(input.target.indexName, inTarget(input.target, { tenantId: input.tenantId, collection: input.collection, documentId: entry.documentId, version: entry.version }));
@@ -160,8 +162,10 @@ export function createReindexActivities(deps: ReindexDependencies) {
       // Documents this run already failed on stay failed (the gate reports them); new uploads of
       // them reach this generation through ingestion anyway.
       const failed = new Set((await runs.errors(input.runId, Number.MAX_SAFE_INTEGER)).first.map((e) => e.documentId));
-      const missing = await generations.missingFrom(input.tenantId, input.collection, input.target.generation);
-      return { missing: missing.map((m) => m.documentId).filter((id) => !failed.has(id)), removedStale: stale.length };
+      const fetched = await generations.missingFrom(input.tenantId, input.collection, input.target.generation, page ? page.limit + failed.size + 1 : undefined);
+      const missing = fetched.map((m) => m.documentId).filter((id) => !failed.has(id));
+      if (!page) return { missing, removedStale: stale.length };
+      return { missing: missing.slice(0, page.limit), removedStale: stale.length, more: missing.length > page.limit };
     },
 
     /**

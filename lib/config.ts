@@ -148,6 +148,8 @@ const envSchema = z
     /** Documents per re-index child workflow, and child workflows per run before continue-as-new. */
     REINDEX_BATCH_SIZE: int(8),
     REINDEX_BATCHES_PER_RUN: int(25),
+    /** Re-index batches in flight at once; each runs on one embedding worker slot. */
+    REINDEX_BATCHES_IN_FLIGHT: int(2),
     /** Earlier generations kept for rollback after a swap; older ones are dropped. */
     REINDEX_RETAIN_GENERATIONS: z.coerce.number().int().min(0).default(1),
     /** The gate's recall@k: how much worse than the live generation a new one may be. */

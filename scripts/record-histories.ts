@@ -12,7 +12,8 @@ import { temporalBinary, waitFor } from '../test/helpers/temporal';
  */
 async function main(): Promise<void> {
   const label = process.argv[2] ?? 'v1';
-  const stack = await startStack();
+  // Plain payloads: the replay test reads them without the keys of this throwaway stack.
+  const stack = await startStack({ PAYLOAD_ENCRYPTION: 'off' });
   try {
     const api = stack.api;
     const runs = {

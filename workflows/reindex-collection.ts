@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -44,7 +45,8 @@ const MAX_CATCH_UP_ROUNDS = 5;
 
 /**
  * Builds generation n+1 of a collection from its stored raw documents, checks it, and swaps the
- * alias: prepare → build (one child workflow per batch, continue-as-new every few batches) →
+ * alias: prepare → build (child workflows of a batch each, a sliding window of them in flight,
+ * continue-as-new every few batches) →
  * catch up (what changed during the build) → gate → swap. Pause and resume are signals, checked
  * between batches and before the swap; cancelling removes the half-built generation. The live
  * generation serves throughout and is untouched unless the gate passes.
@@ -53,8 +55,13 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
   const work = proxyActivities<ReindexActivities>({ startToCloseTimeout: '1 hour', heartbeatTimeout: input.heartbeatTimeoutMs, retry });
   const book = proxyActivities<ReindexActivities>({ startToCloseTimeout: '1 minute', retry: { ...retry, maximumAttempts: 30 } });
 
+  // Runs started before the sliding window ran one batch at a time and swept unpaged: they replay so.
+  const windowed = patched('reindex-sliding-window');
+  const inFlightLimit = windowed ? Math.max(1, input.batchesInFlight ?? 1) : 1;
+  const sweepPage = windowed ? [{ limit: input.batchSize * input.batchesPerRun }] : [];
+
   const progress: ReindexProgress = {
-    stage: input.cursor ? 'building' : 'queued',
+    stage: input.catchUp ? 'catching_up' : input.cursor ? 'building' : 'queued',
     paused: input.paused ?? false,
     counters: input.counters ?? { documentsDone: 0, chunks: 0, errors: 0 },
     batchesDone: input.cursor?.batch ?? 0,
@@ -122,36 +129,71 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
     await evenIfCancelled(() => book.recordRun(input.runId, { counters: progress.counters }));
   };
 
+  /**
+   * The sliding window: batches run as child workflows, up to `inFlightLimit` at once, each in a
+   * scope of its own so that one failing cancels the rest before the run gives up the target.
+   */
+  const inFlight = new Map<string, CancellationScope>();
+  let batchFailure: unknown;
+  const launch = (documentIds: string[], name: string) => {
+    const scope = new CancellationScope();
+    inFlight.set(name, scope);
+    void scope
+      .run(() => runBatch(documentIds, name))
+      .catch((error: unknown) => void (batchFailure ??= error))
+      .finally(() => inFlight.delete(name));
+  };
+  const waitInFlight = async (atMost: number) => {
+    await condition(() => inFlight.size <= atMost || batchFailure !== undefined);
+    if (batchFailure !== undefined) throw batchFailure;
+  };
+  let batchesThisRun = 0;
+  /** Past its share of batches a run continues as new (after its batches finish): the history stays bounded. */
+  const dueForNewRun = () => batchesThisRun >= input.batchesPerRun || workflowInfo().continueAsNewSuggested;
+  const continueWith = async (carried: Partial<ReindexInput>) => {
+    await waitInFlight(0);
+    await continueAsNew<typeof reindexCollectionWorkflow>({ ...input, counters: progress.counters, paused: progress.paused, documentsTotal, ...carried });
+  };
+
   try {
-    if (!input.cursor) {
+    if (!input.cursor && !input.catchUp) {
       documentsTotal = (await work.prepareTarget(input)).documentsTotal;
       await enter('building');
     } else {
       describe();
     }
-    let cursor = input.cursor ?? { after: '', batch: 0 };
-    for (let batchesThisRun = 0; ; batchesThisRun++) {
-      await holdIfPaused();
-      if (batchesThisRun >= input.batchesPerRun || workflowInfo().continueAsNewSuggested) {
+    if (!input.catchUp) {
+      let cursor = input.cursor ?? { after: '', batch: 0 };
+      for (;;) {
+        await waitInFlight(inFlightLimit - 1);
+        await holdIfPaused();
         // A fresh history for the next stretch: the cursor and counters are all it needs.
-        await continueAsNew<typeof reindexCollectionWorkflow>({ ...input, cursor, counters: progress.counters, paused: progress.paused, documentsTotal });
+        if (dueForNewRun()) await continueWith({ cursor });
+        const documentIds = await work.listDocumentPage({ tenantId: input.tenantId, collection: input.collection, after: cursor.after, limit: input.batchSize });
+        if (documentIds.length === 0) break;
+        launch(documentIds, `batch-${cursor.batch}`);
+        batchesThisRun++;
+        cursor = { after: documentIds[documentIds.length - 1] as string, batch: cursor.batch + 1 };
       }
-      const documentIds = await work.listDocumentPage({ tenantId: input.tenantId, collection: input.collection, after: cursor.after, limit: input.batchSize });
-      if (documentIds.length === 0) break;
-      await runBatch(documentIds, `batch-${cursor.batch}`);
-      cursor = { after: documentIds[documentIds.length - 1] as string, batch: cursor.batch + 1 };
+      await waitInFlight(0);
     }
 
-    for (let round = 1; ; round++) {
+    for (let round = input.catchUp?.round ?? 1; ; round++) {
       await enter('catching_up');
-      for (let pass = 1; ; pass++) {
-        const { missing } = await work.sweepTarget(input);
+      for (let pass = round === input.catchUp?.round ? input.catchUp.pass : 1; ; ) {
+        const { missing, more } = await work.sweepTarget(input, ...sweepPage);
         if (missing.length === 0) break;
         if (pass > MAX_CATCH_UP_ROUNDS) throw ApplicationFailure.nonRetryable(`${missing.length} documents still missing after ${MAX_CATCH_UP_ROUNDS} catch-up passes`, 'reindex_unsettled');
         for (let i = 0; i < missing.length; i += input.batchSize) {
+          await waitInFlight(inFlightLimit - 1);
           await holdIfPaused();
-          await runBatch(missing.slice(i, i + input.batchSize), `catch-up-${round}-${pass}-${i / input.batchSize}`);
+          launch(missing.slice(i, i + input.batchSize), `catch-up-${round}-${pass}-${i / input.batchSize}`);
+          batchesThisRun++;
         }
+        await waitInFlight(0);
+        // A page of a longer list is not a pass: the next sweep goes on with the rest.
+        if (!more) pass++;
+        if (windowed && dueForNewRun()) await continueWith({ catchUp: { round, pass } });
       }
       await enter('gating');
       progress.report = await work.gateTarget(input);
@@ -173,6 +215,9 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
     const cancelled = isCancellation(error);
     const gateFailed = error instanceof ApplicationFailure && error.type === 'reindex_gate_failed';
     await CancellationScope.nonCancellable(async () => {
+      // Batches still running would write into the target being dropped: stop them first.
+      for (const scope of inFlight.values()) scope.cancel();
+      await condition(() => inFlight.size === 0);
       await book.abandonTarget(input, cancelled ? 'cancelled' : 'failed');
       await enter(cancelled ? 'cancelled' : gateFailed ? 'gate_failed' : 'failed', { report: progress.report, finished: true });
     });
@@ -182,8 +227,12 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
 
 /** One batch of documents, rebuilt by one heartbeating activity on the embedding queue. */
 export async function reindexBatchWorkflow(batch: ReindexBatchInput): Promise<ReindexBatchResult> {
+  // A cancelled batch ends once its activity has stopped writing, not as soon as it was asked to:
+  // the parent drops the target right after (runs from before this change replay as they ran).
+  const waitForStop = patched('reindex-batch-waits-for-cancel');
   const { reindexDocuments } = proxyActivities<ReindexActivities>({
     taskQueue: TASK_QUEUES.embed,
+    ...(waitForStop && { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED }),
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: batch.heartbeatTimeoutMs,
     retry,

@@ -12,6 +12,7 @@ import type { ReindexRunRecord, RunError } from '../../lib/stores/reindex-run-st
 import type { LabeledQuestion } from '../../lib/stores/eval-set-store';
 import { pauseReindexUpdate, resumeReindexUpdate, type reindexCollectionWorkflow } from '../../workflows';
 import { promptly } from './orchestrator-unavailable';
+import { tenantPriority } from '../../lib/temporal/priority';
 
 export interface ReindexRequest {
   tenantId: string;
@@ -117,6 +118,7 @@ export class ReindexService {
       target: targetOf(to),
       batchSize: config.REINDEX_BATCH_SIZE,
       batchesPerRun: config.REINDEX_BATCHES_PER_RUN,
+      batchesInFlight: config.REINDEX_BATCHES_IN_FLIGHT,
       heartbeatTimeoutMs: config.ACTIVITY_HEARTBEAT_TIMEOUT_MS,
       gate: { k: gate.k ?? config.REINDEX_GATE_K, recallMargin: gate.recallMargin ?? config.REINDEX_RECALL_MARGIN },
     };
@@ -126,6 +128,7 @@ export class ReindexService {
         taskQueue: REINDEX_TASK_QUEUE,
         workflowId,
         args: [input],
+        priority: tenantPriority(to.tenantId, 'reindex'),
         staticSummary: `${kind === 'rollback' ? 'Roll back' : 'Re-index'} ${to.collection}: g${from.generation} → g${to.generation}`,
         staticDetails: `chunks of ${chunkSizeTokens} tokens overlapping by ${chunkOverlapTokens}, model ${to.embeddingModel}, tenant ${to.tenantId}`,
         ...(config.TEMPORAL_SEARCH_ATTRIBUTES === 'on' && {

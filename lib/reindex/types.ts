@@ -26,8 +26,12 @@ export interface ReindexInput {
   batchesPerRun: number;
   heartbeatTimeoutMs: number;
   gate: GateSettings;
+  /** Batches (child workflows) in flight at once: more embedding workers then mean a faster run. Unset: 1. */
+  batchesInFlight?: number;
   /** Carried over continue-as-new. */
   cursor?: { after: string; batch: number };
+  /** Carried over continue-as-new during catch-up: where it stood (the sweep finds what is still missing). */
+  catchUp?: { round: number; pass: number };
   counters?: ReindexCounters;
   paused?: boolean;
   documentsTotal?: number;
