@@ -18,6 +18,8 @@ export TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 export TEMPORAL_QUERY_NAMESPACE="${TEMPORAL_QUERY_NAMESPACE:-rag-queries}"
 TEMPORAL_RETENTION="${TEMPORAL_RETENTION:-720h}"
 TEMPORAL_QUERY_RETENTION="${TEMPORAL_QUERY_RETENTION:-24h}"
+TEMPORAL_DYNAMIC_CONFIG=(--dynamic-config-value matching.enableFairness=true
+  --dynamic-config-value matching.numTaskqueueReadPartitions=1 --dynamic-config-value matching.numTaskqueueWritePartitions=1)
 SEARCH_ATTRIBUTES=(RagTenant=Keyword RagCollection=Keyword RagGeneration=Int RagStage=Keyword)
 export DATA_DIR
 # Prometheus metrics of the platform and of the Temporal SDK's workers, on loopback (METRICS_HOST).
@@ -69,8 +71,11 @@ else
   [ "$TEMPORAL_NAMESPACE" != default ] && namespaces+=(--namespace "$TEMPORAL_NAMESPACE")
   attributes=()
   for attribute in "${SEARCH_ATTRIBUTES[@]}"; do attributes+=(--search-attribute "$attribute"); done
+  # Fairness by tenant within each priority (lib/temporal/priority.ts); one partition per task
+  # queue, since on one machine more only make the order of dispatch approximate.
   "$CACHE/bin/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
-    --db-filename "$DATA_DIR/temporal.db" --log-level warn "${namespaces[@]}" "${attributes[@]}" >"$DATA_DIR/temporal.log" 2>&1 &
+    --db-filename "$DATA_DIR/temporal.db" --log-level warn "${namespaces[@]}" "${attributes[@]}" \
+    "${TEMPORAL_DYNAMIC_CONFIG[@]}" >"$DATA_DIR/temporal.log" 2>&1 &
   temporal_pid=$!
   for _ in $(seq 1 100); do
     temporal_cli operator cluster health >/dev/null 2>&1 && break

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -55,6 +56,9 @@ describe('docker-compose.yml', { skip: compose ? undefined : 'no Docker Compose 
     assert.match(redisArgs, /--maxmemory \S+ --maxmemory-policy volatile-lru/, 'the caches are bounded in Redis by its eviction');
     // Compose v2 writes mounts as objects, v1 (Debian's docker-compose) as `source:target:mode`.
     const mounts = (name: string) => config.services[name].volumes.map((volume: string | { target: string }) => (typeof volume === 'string' ? volume.split(':')[1] : volume.target));
+    const dynamicConfig = config.services.temporal.environment.DYNAMIC_CONFIG_FILE_PATH;
+    assert.ok(mounts('temporal').includes(dynamicConfig), 'the dynamic config file is mounted where the server reads it');
+    assert.deepEqual(parse(readFileSync(join(ROOT, 'ops/temporal/dynamic-config.yaml'), 'utf8'))['matching.enableFairness'], [{ value: true }], 'fairness by tenant is on');
     assert.ok(mounts('prometheus').includes('/etc/prometheus/rules'));
     assert.ok(mounts('grafana').includes('/etc/grafana/provisioning') && mounts('grafana').includes('/var/lib/grafana/dashboards'));
   });

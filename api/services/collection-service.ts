@@ -9,6 +9,7 @@ import type { GenerationRecord } from '../../lib/stores/generation-store';
 import type { FilterableType } from '../../lib/stores/vector-index';
 import type { deleteCollectionWorkflow } from '../../workflows';
 import { orchestratorUnavailable, promptly } from './orchestrator-unavailable';
+import { tenantPriority } from '../../lib/temporal/priority';
 
 export interface NewCollection {
   tenantId: string;
@@ -93,6 +94,7 @@ export class CollectionService {
         taskQueue: TASK_QUEUES.ingest,
         workflowId,
         args: [{ tenantId, collection: name, workflowId }],
+        priority: tenantPriority(tenantId, 'document'),
         staticSummary: `Delete collection ${name} of tenant ${tenantId}`,
       }));
     } catch (error) {

@@ -11,6 +11,7 @@ import { runSearchAttributes } from '../../lib/search-attributes';
 import type { CollectionRecord, DocumentRecord } from '../../lib/stores/metadata-store';
 import type { deleteDocumentWorkflow, ingestDocumentWorkflow } from '../../workflows';
 import { orchestratorUnavailable, promptly } from './orchestrator-unavailable';
+import { tenantPriority } from '../../lib/temporal/priority';
 
 export interface UploadRequest {
   tenantId: string;
@@ -146,6 +147,7 @@ export class DocumentService {
         taskQueue: TASK_QUEUES.ingest,
         workflowId,
         args: [{ tenantId, documentId, workflowId, throughVersion: doc.latestVersion }],
+        priority: tenantPriority(tenantId, 'document'),
         staticSummary: `Delete ${documentId} (versions up to ${doc.latestVersion}) from ${doc.collection}`,
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
@@ -179,6 +181,7 @@ export class DocumentService {
         taskQueue: TASK_QUEUES.ingest,
         workflowId,
         args: [input],
+        priority: tenantPriority(input.tenantId, 'document'),
         staticSummary: `Ingest ${input.documentId} v${input.version} into ${input.collection} (${input.targets.map((t) => `g${t.generation}`).join(' + ')})`,
         ...(searchable && { typedSearchAttributes: runSearchAttributes({ tenantId: input.tenantId, collection: input.collection, generation: collection.generation, stage: 'queued' }) }),
         // One id per version. Running: join it. Closed while the version still needs a run (it

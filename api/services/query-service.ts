@@ -9,6 +9,7 @@ import type { SqlDatabase } from '../../lib/stores/sql';
 import type { answerQueryWorkflow, retrieveWorkflow } from '../../workflows';
 import { workflowPageUrl } from '../../lib/temporal/ui-links';
 import { orchestratorUnavailable, promptly } from './orchestrator-unavailable';
+import { tenantPriority } from '../../lib/temporal/priority';
 
 /** Where a query can be looked up: its trace (spans, ledger rows) and its workflow run (the Temporal UI). */
 export interface QueryRun {
@@ -46,7 +47,7 @@ export class QueryService {
   async retrieve(input: RetrieveInput): Promise<RetrieveAnswer> {
     const workflowId = newWorkflowId(input.tenantId);
     const started = performance.now();
-    const handle = await this.startPromptly(() => this.temporal.workflow.start<typeof retrieveWorkflow>('retrieveWorkflow', { ...this.workflowOptions(workflowId), args: [input] }));
+    const handle = await this.startPromptly(() => this.temporal.workflow.start<typeof retrieveWorkflow>('retrieveWorkflow', { ...this.workflowOptions(input.tenantId, workflowId), args: [input] }));
     const result = await this.run(input, () => handle.result());
     const total = performance.now() - started;
     const { embed, search } = result.latencyMs;
@@ -91,7 +92,7 @@ export class QueryService {
   }
 
   private start(workflowId: string, input: AnswerInput) {
-    return this.startPromptly(() => this.temporal.workflow.start<typeof answerQueryWorkflow>('answerQueryWorkflow', { ...this.workflowOptions(workflowId), args: [input] }));
+    return this.startPromptly(() => this.temporal.workflow.start<typeof answerQueryWorkflow>('answerQueryWorkflow', { ...this.workflowOptions(input.tenantId, workflowId), args: [input] }));
   }
 
   /** Callers always pass a trace id (the API's trace context); a fresh one stands in for any that does not. */
@@ -114,8 +115,8 @@ export class QueryService {
     }
   }
 
-  private workflowOptions(workflowId: string) {
-    return { taskQueue: QUERY_TASK_QUEUE, workflowId, workflowExecutionTimeout: '5 minutes' } as const;
+  private workflowOptions(tenantId: string, workflowId: string) {
+    return { taskQueue: QUERY_TASK_QUEUE, workflowId, workflowExecutionTimeout: '5 minutes', priority: tenantPriority(tenantId, 'query') } as const;
   }
 
   /** Workflow failures the caller caused, as 4xx; everything else stays a 5xx. */

@@ -13,6 +13,9 @@ export function temporalBinary(): string {
   return path;
 }
 
+/** As scripts/start.sh runs the dev server: fairness by tenant on, one partition per task queue. */
+const DEV_SERVER_DYNAMIC_CONFIG = ['matching.enableFairness=true', 'matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'].flatMap((value) => ['--dynamic-config-value', value]);
+
 /**
  * With the query namespace next to `default` and the platform's search attributes registered in
  * both, as scripts/start.sh does; `uiPort` also serves the Temporal UI.
@@ -22,7 +25,7 @@ export async function startTemporalDevServer(options: { uiPort?: number } = {}):
     server: {
       executable: { type: 'existing-path', path: temporalBinary() },
       ip: '127.0.0.1',
-      extraArgs: ['--log-level', 'error', '--namespace', QUERY_NAMESPACE],
+      extraArgs: ['--log-level', 'error', '--namespace', QUERY_NAMESPACE, ...DEV_SERVER_DYNAMIC_CONFIG],
       searchAttributes: [...RAG_SEARCH_ATTRIBUTES],
       ...(options.uiPort !== undefined && { ui: true, uiPort: options.uiPort }),
     },
