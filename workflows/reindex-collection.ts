@@ -107,9 +107,13 @@ export async function reindexCollectionWorkflow(input: ReindexInput): Promise<Re
     describe();
     await evenIfCancelled(() => book.recordRun(input.runId, { stage, ...extra }));
   };
-  /** Holds here while paused, showing it in the stage; a cancel while paused still goes through. */
+  /**
+   * Holds here while paused, showing it in the stage once the batches in flight have finished
+   * (paused means nothing moves); a cancel while paused still goes through.
+   */
   const holdIfPaused = async () => {
     if (!progress.paused) return;
+    await waitInFlight(0);
     const resumeTo = progress.stage;
     publishStage('paused');
     describe();
