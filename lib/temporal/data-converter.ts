@@ -21,9 +21,7 @@ export interface PayloadProtection {
 export function payloadProtection(config: Pick<Config, 'PAYLOAD_ENCRYPTION' | 'PAYLOAD_KEYS' | 'DATA_DIR'>): PayloadProtection {
   if (config.PAYLOAD_ENCRYPTION === 'off') return { dataConverter: {}, codec: null };
   const codec = new AesGcmPayloadCodec(parsePayloadKeys(config.PAYLOAD_KEYS ?? keyFile(config.DATA_DIR)));
-  // Failure messages stay readable (they carry error codes, never document text): encrypting them
-  // would need a failure converter bundled into the workflow sandbox.
-  return { dataConverter: { payloadCodecs: [codec] }, codec };
+  return { dataConverter: { payloadCodecs: [codec], failureConverterPath: require.resolve('./failure-converter') }, codec };
 }
 
 function keyFile(dataDir: string): string {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import { signInToCodecServer, useCodecServer } from '../helpers/codec-browser';
 import { freePort } from '../helpers/net';
-import { POLICIES } from '../helpers/fixtures';
+import { POLICIES, realPdfs } from '../helpers/fixtures';
 import { ingestPolicies, startStack, TEST_OPERATOR_KEY, type Stack } from '../helpers/stack';
 import { historyText, waitFor } from '../helpers/temporal';
 
@@ -51,6 +51,25 @@ describe('private histories: encrypted payloads and the codec server', () => {
     assert.ok(!ingest.includes('thirty days of delivery') && !ingest.includes('Refund policy'), 'no document text in the ingestion history');
     // The same history through the platform's codec: the question is there, so the check above could fail.
     assert.ok((await historyText(await raw(answered.workflowId), stack.platform.payloads.codec)).includes(QUESTION));
+  });
+
+  it('encrypts failure messages and stack traces too, and the codec decodes them', async () => {
+    const upload = await stack.api.upload('policies', { bytes: realPdfs.corrupt(), filename: 'broken.pdf', type: 'application/pdf' }, { documentId: 'broken' });
+    assert.equal(upload.status, 202, JSON.stringify(upload.body));
+    await waitFor('the corrupt upload to fail', async () => (await stack.api.get('/v1/documents/broken')).body.stage, (stage) => stage === 'failed', 120_000, 200);
+    const history = await raw(upload.body.workflowId, stack.env.client);
+    const failure = history.events!.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure;
+    assert.ok(failure, 'parseDocument failed');
+    assert.equal(failure.applicationFailureInfo?.type, 'pdf_corrupt', 'the failure type, an error code, stays readable');
+    assert.equal(failure.message, 'Encoded failure', 'the message is in the encrypted attributes');
+    assert.equal(failure.stackTrace, '');
+    const stored = await historyText(history);
+    const decoded = await historyText(history, stack.platform.payloads.codec);
+    const attributes = JSON.parse(/"encodedAttributes":\{"metadata":\{[^}]*\},"data":("(?:[^"\\]|\\.)*")/.exec(decoded)![1]!);
+    const { message, stack_trace: trace } = JSON.parse(attributes) as { message: string; stack_trace: string };
+    assert.ok(message.length > 0 && !stored.includes(message), `the message "${message}" is there once decoded, and only then`);
+    const frame = trace.split('\n').find((line) => line.trim().startsWith('at '))?.trim();
+    assert.ok(frame && !stored.includes(frame), `so is the stack trace (${frame}), which the stored history does not hold`);
   });
 
   it('decodes for platform operators only, and answers the Temporal UI\'s preflight', async () => {
