@@ -9,11 +9,25 @@ export function orchestratorUnavailable(error: unknown, state: string): Platform
 
 /**
  * Runs calls to Temporal under a deadline: with the cluster out of reach the client would retry
- * for about 20 s; a caller gets its 503 in seconds instead. Long polls (a run's result) are not
- * meant for it.
+ * for about 20 s; a caller gets its 503 in seconds instead. The client's retry backoff (sleeps of
+ * up to 5 s) does not look at the deadline, so the call is also aborted when the time is up.
+ * Long polls (a run's result) are not meant for it.
  */
-export function promptly<T>(temporal: Client, call: () => Promise<T>, timeoutMs = ORCHESTRATOR_CALL_TIMEOUT_MS): Promise<T> {
-  return temporal.connection.withDeadline(Date.now() + timeoutMs, call);
+export async function promptly<T>(temporal: Client, call: () => Promise<T>, timeoutMs = ORCHESTRATOR_CALL_TIMEOUT_MS): Promise<T> {
+  const { connection } = temporal;
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      reject(new Error(`Temporal did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([connection.withAbortSignal(abort.signal, () => connection.withDeadline(Date.now() + timeoutMs, call)), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export const ORCHESTRATOR_CALL_TIMEOUT_MS = 5_000;
