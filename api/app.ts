@@ -44,6 +44,9 @@ export interface AppDependencies {
   logger?: FastifyServerOptions['logger'];
 }
 
+/** How long an idle keep-alive connection stays open. */
+export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 /** Builds the app; never listens (api/server.ts does), so tests can drive it directly. */
 export async function buildApp({ platform, temporal: given, logger = false }: AppDependencies): Promise<FastifyInstance> {
   const { config } = platform;
@@ -62,7 +65,13 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
     // every 30 s by default, which would let a slow client hold a connection far longer.
     requestTimeout: config.REQUEST_TIMEOUT_MS,
     connectionTimeout: config.REQUEST_TIMEOUT_MS + 10_000,
-    serverFactory: (handler) => createServer({ requestTimeout: config.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1_000, config.REQUEST_TIMEOUT_MS / 2) }, handler),
+    serverFactory: (handler) => {
+      const server = createServer({ requestTimeout: config.REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1_000, config.REQUEST_TIMEOUT_MS / 2) }, handler);
+      // Fastify's own default, which a server factory does not get: idle connections must outlive a
+      // load balancer's (commonly 60 s), or it reuses one the API just closed and answers 502.
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      return server;
+    },
     genReqId: () => crypto.randomUUID(),
     // Path parameters are validated by their schemas (document ids up to 128 characters); the
     // router's own limit (100) must not cut in first with an answer in another shape.

@@ -58,6 +58,12 @@ describe('hostile input over HTTP', () => {
     assert.ok(elapsed >= REQUEST_TIMEOUT_MS - 200 && elapsed < REQUEST_TIMEOUT_MS + 5_000, `closed after ${elapsed} ms`);
   });
 
+  it('keeps idle connections open longer than a load balancer keeps its own (60 s)', async () => {
+    // A server factory once left Node's 5 s: a client reusing a connection the API had just closed got ECONNRESET.
+    const reply = await stack.api.get('/healthz');
+    assert.equal(reply.headers.get('keep-alive'), 'timeout=72');
+  });
+
   it('rejects archives, compressed bodies and lying content types before storing anything (415)', async () => {
     await expectError(stack.api.upload('policies', { bytes: zipBomb(), filename: 'report.zip', type: 'application/zip' }), 415, 'unsupported_media_type', 'zip bomb declared as zip');
     await expectError(stack.api.upload('policies', { bytes: zipBomb(), filename: 'report.txt', type: 'text/plain' }), 415, 'unsupported_media_type', 'zip bomb declared as text');
