@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import type { Platform } from '../lib/platform';
 import { AnswerCache } from '../lib/cache/answer-cache';
 import type { Config } from '../lib/config';
+import { supportsEagerStart } from '../lib/temporal/eager-start';
 import { loadPrompt } from '../lib/prompts/prompt-registry';
 import { FallbackCounterStore, MemoryCounterStore, RedisCounterStore } from '../lib/gateway/counter-store';
 import { ensureOperatorKey } from '../lib/gateway/bootstrap';
@@ -124,7 +125,12 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   const limited = config.RATE_LIMITS === 'on';
   const queries = new QueryGateway({
     collections,
-    queries: new QueryService(queryTemporal, platform.db, { rerankCandidates: config.RERANK_CANDIDATES, temporalUiUrl: config.TEMPORAL_UI_URL }),
+    queries: new QueryService(queryTemporal, platform.db, {
+      rerankCandidates: config.RERANK_CANDIDATES,
+      temporalUiUrl: config.TEMPORAL_UI_URL,
+      eagerStart: config.TEMPORAL_EAGER_START === 'on' && supportsEagerStart(given.connection),
+      onStarted: (mode, start) => platform.metrics.queryRunStarts.inc({ mode, start }),
+    }),
     audit: platform.audit,
     budget: limited ? new TokenBudget(counters) : null,
     ceiling: limited ? new CostCeiling(counters, (tenantId, since) => platform.usage.spentSince(tenantId, since)) : null,

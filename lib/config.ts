@@ -30,6 +30,11 @@ const envSchema = z
     /** Query and answer runs: many, short, kept briefly, out of the way of the durable runs. */
     TEMPORAL_QUERY_NAMESPACE: z.string().default(QUERY_NAMESPACE),
     TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
+    /**
+     * Query runs start eagerly (the start response carries their first workflow task, no task-queue
+     * round trip) where the API and the query worker share one connection, as in `npm start`.
+     */
+    TEMPORAL_EAGER_START: z.enum(['on', 'off']).default('on'),
 
     /** Postgres in production; unset means the embedded PGlite database under DATA_DIR. */
     DATABASE_URL: z.string().url().optional(),

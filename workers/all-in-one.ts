@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace';
-import { connectTemporal, startApi } from '../api/server';
+import { Client } from '@temporalio/client';
+import { startApi } from '../api/server';
 import { loadConfig } from '../lib/config';
 import { openPlatform } from '../lib/platform';
 import { serveConfiguredMetrics } from '../lib/telemetry/metrics-server';
@@ -16,7 +17,8 @@ async function main(): Promise<void> {
   const platform = await openPlatform(config);
   const workers = await createPlatformWorkers(platform, { address: config.TEMPORAL_ADDRESS });
   const running = workers.run();
-  const app = await startApi(platform, await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE));
+  // The API shares the workers' connection, so query runs start eagerly on this process's query worker.
+  const app = await startApi(platform, new Client({ connection: workers.connection, namespace: config.TEMPORAL_NAMESPACE }));
   const metrics = await serveConfiguredMetrics(platform.metrics, config, (message) => app.log.info(message));
   app.log.info(`API on http://${config.HTTP_HOST}:${config.HTTP_PORT} (OpenAPI UI at /docs); Temporal UI at ${config.TEMPORAL_UI_URL}`);
   // A stop (Ctrl-C, SIGTERM) must finish within 10 s: what has not drained by 8 s is cut off.

@@ -11,6 +11,8 @@ import { QUERY_TASK_QUEUE } from '../lib/query/types';
 import type { Platform } from '../lib/platform';
 
 export interface PlatformWorkers {
+  /** The workers' connection: a client on it can start query runs eagerly. Closed when run() ends. */
+  connection: NativeConnection;
   run(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -116,6 +118,7 @@ export async function createPlatformWorkers(platform: Platform, options: { addre
   });
   const workers = [ingest, embed, query];
   return {
+    connection,
     async run() {
       try {
         await Promise.all(workers.map((worker) => worker.run()));

@@ -40,14 +40,20 @@ export class QueryService {
   constructor(
     private readonly temporal: Client,
     private readonly db: SqlDatabase,
-    private readonly settings: { rerankCandidates: number; temporalUiUrl: string },
+    private readonly settings: {
+      rerankCandidates: number;
+      temporalUiUrl: string;
+      eagerStart: boolean;
+      /** Told how each run's first workflow task reached a worker: in the start response (eager) or through the task queue. */
+      onStarted?: (mode: 'retrieve' | 'answer', start: 'eager' | 'queued') => void;
+    },
   ) {}
 
   /** Runs the retrieval workflow and waits for it. */
   async retrieve(input: RetrieveInput): Promise<RetrieveAnswer> {
     const workflowId = newWorkflowId(input.tenantId);
     const started = performance.now();
-    const handle = await this.startPromptly(() => this.temporal.workflow.start<typeof retrieveWorkflow>('retrieveWorkflow', { ...this.workflowOptions(input.tenantId, workflowId), args: [input] }));
+    const handle = await this.startPromptly('retrieve', () => this.temporal.workflow.start<typeof retrieveWorkflow>('retrieveWorkflow', { ...this.workflowOptions(input.tenantId, workflowId), args: [input] }));
     const result = await this.run(input, () => handle.result());
     const total = performance.now() - started;
     const { embed, search } = result.latencyMs;
@@ -92,7 +98,7 @@ export class QueryService {
   }
 
   private start(workflowId: string, input: AnswerInput) {
-    return this.startPromptly(() => this.temporal.workflow.start<typeof answerQueryWorkflow>('answerQueryWorkflow', { ...this.workflowOptions(input.tenantId, workflowId), args: [input] }));
+    return this.startPromptly('answer', () => this.temporal.workflow.start<typeof answerQueryWorkflow>('answerQueryWorkflow', { ...this.workflowOptions(input.tenantId, workflowId), args: [input] }));
   }
 
   /** Callers always pass a trace id (the API's trace context); a fresh one stands in for any that does not. */
@@ -107,16 +113,20 @@ export class QueryService {
   }
 
   /** Temporal out of reach: 503 within the call deadline, nothing started. */
-  private async startPromptly<T>(start: () => Promise<T>): Promise<T> {
+  private async startPromptly<T extends { eagerlyStarted: boolean }>(mode: 'retrieve' | 'answer', start: () => Promise<T>): Promise<T> {
+    let handle: T;
     try {
-      return await promptly(this.temporal, start);
+      handle = await promptly(this.temporal, start);
     } catch (error) {
       throw orchestratorUnavailable(error, 'nothing was started; ask again');
     }
+    this.settings.onStarted?.(mode, handle.eagerlyStarted ? 'eager' : 'queued');
+    return handle;
   }
 
   private workflowOptions(tenantId: string, workflowId: string) {
-    return { taskQueue: QUERY_TASK_QUEUE, workflowId, workflowExecutionTimeout: '5 minutes', priority: tenantPriority(tenantId, 'query') } as const;
+    // Eager: the first workflow task comes back with the start response to this process's query worker.
+    return { taskQueue: QUERY_TASK_QUEUE, workflowId, workflowExecutionTimeout: '5 minutes', priority: tenantPriority(tenantId, 'query'), requestEagerStart: this.settings.eagerStart } as const;
   }
 
   /** Workflow failures the caller caused, as 4xx; everything else stays a 5xx. */

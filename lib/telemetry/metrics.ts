@@ -59,6 +59,7 @@ export class Metrics {
   readonly refusals: Counter<'code' | 'http_response_status_code'>;
   readonly answers: Counter<'found' | 'reason' | 'answered_by' | 'prompt_version' | 'repaired' | 'fell_back' | 'tenant' | 'collection'>;
   readonly retrievals: Counter<'empty' | 'mode' | 'tenant' | 'collection'>;
+  readonly queryRunStarts: Counter<'mode' | 'start'>;
   readonly fallbacks: Counter<'provider'>;
   readonly citationValidationFailures: Counter<'provider'>;
   readonly cacheLookups: Counter<'cache' | 'outcome'>;
@@ -149,6 +150,12 @@ export class Metrics {
       name: 'rag_retrievals_total',
       help: 'Queries by whether retrieval found any candidate (empty="true": nothing to answer from), for both modes',
       labelNames: ['empty', 'mode', ...scope],
+      registers,
+    });
+    this.queryRunStarts = new Counter({
+      name: 'rag_query_runs_started_total',
+      help: 'Query workflow runs started, by how their first workflow task reached a worker: start="eager" (in the start response) or "queued" (through the task queue)',
+      labelNames: ['mode', 'start'],
       registers,
     });
     this.fallbacks = new Counter({ name: 'rag_answer_fallbacks_total', help: 'Answer candidates passed over for the next one, by the candidate that failed', labelNames: ['provider'], registers });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
@@ -52,7 +52,8 @@ export async function startStack(overrides: Record<string, string> = {}, options
   const platform = await openPlatform(config);
   const workers = await createPlatformWorkers(platform, { address: env.address });
   const running = workers.run();
-  const app = await buildApp({ platform, temporal: env.client });
+  // Over the workers' connection, as `npm start` runs it: query runs start eagerly.
+  const app = await buildApp({ platform, temporal: new Client({ connection: workers.connection, namespace: config.TEMPORAL_NAMESPACE }) });
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   const operator = apiClient(baseUrl, TEST_OPERATOR_KEY);
   const apiKey = config.GATEWAY_AUTH === 'on' ? await issueKey(operator, 'default', undefined, UNTHROTTLED) : '';
