@@ -81,6 +81,9 @@ describe('metrics scraped by Prometheus', { skip: unavailable || undefined }, ()
     await eventually('sum(http_server_request_duration_seconds_count{http_route="/v1/query", http_response_status_code="200"})', (v) => v === 3);
     await eventually('sum(rag_answers_total{found="true", answered_by="primary", repaired="false", fell_back="false"})', (v) => v === 3);
     await eventually('sum(rag_retrievals_total{empty="false", mode="answer"})', (v) => v === 3);
+    // The API and the workers share a process and connection here, as `npm start` runs them.
+    await eventually('sum(rag_query_runs_started_total{mode="answer", start="eager"})', (v) => v === 3);
+    await eventually('sum(rag_query_runs_started_total{start="queued"})', (v) => v === null);
     const inputTokens = answers.reduce((sum, answer) => sum + answer.body.usage.inputTokens, 0);
     const outputTokens = answers.reduce((sum, answer) => sum + answer.body.usage.outputTokens, 0);
     const cost = answers.reduce((sum, answer) => sum + answer.body.usage.costUsd, 0);
