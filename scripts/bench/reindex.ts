@@ -1,4 +1,5 @@
 import { startStack } from '../../test/helpers/stack';
+import { createPlatformWorkers } from '../../workers';
 import { waitFor } from '../../test/helpers/temporal';
 import { buildCorpus, ingestCorpus, round, trackPeakRss } from './ingest';
 
@@ -7,7 +8,8 @@ import { buildCorpus, ingestCorpus, round, trackPeakRss } from './ingest';
  * is ingested (HTTP → ingestDocumentWorkflow per document), then rebuilt as generation 2 by
  * reindexCollectionWorkflow (child workflow per batch, from the stored raw bytes), gate and swap
  * included. Same chunking by default, so both embed the same number of chunks;
- * `--chunk-size=N --overlap=M` re-chunks instead.
+ * `--chunk-size=N --overlap=M` re-chunks instead. `--second-worker` then re-indexes once more with
+ * a second set of workers on the same queues (1 vs 2 workers, side by side in one run).
  */
 export async function benchReindex(args: string[]): Promise<void> {
   const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
@@ -60,6 +62,27 @@ export async function benchReindex(args: string[]): Promise<void> {
     console.table(result);
     console.log(`re-index (gate and swap included) runs at ${(result.reindexToIngestChunkRate * 100).toFixed(1)}% of first-time ingestion's chunk rate`);
     console.log(JSON.stringify(result));
+
+    if (args.includes('--second-worker')) {
+      // The same re-index again (generation 3) with a second set of workers polling the same
+      // queues: the sliding window keeps REINDEX_BATCHES_IN_FLIGHT batches for them to share.
+      const second = await createPlatformWorkers(stack.platform, { address: stack.env.address });
+      const running = second.run();
+      try {
+        const twoStarted = performance.now();
+        const again = await api.postJson('/v1/collections/bench/reindex', chunking);
+        if (again.status !== 202) throw new Error(`re-index answered ${again.status}: ${JSON.stringify(again.body)}`);
+        const twoRun = await waitFor('the second re-index', async () => (await api.get(`/v1/collections/bench/reindex/${again.body.id}`)).body, (r) => ['done', 'gate_failed', 'failed', 'cancelled'].includes(r.stage), 3_600_000, 250);
+        if (twoRun.stage !== 'done') throw new Error(`second re-index ended ${twoRun.stage}`);
+        const twoSeconds = (performance.now() - twoStarted) / 1000;
+        const scaling = { oneWorkerSeconds: round(reindexSeconds), twoWorkersSeconds: round(twoSeconds), speedup: round(reindexSeconds / twoSeconds, 2), batchesInFlight: config.REINDEX_BATCHES_IN_FLIGHT, embeddingThreads: config.EMBEDDING_THREADS };
+        console.table(scaling);
+        console.log(JSON.stringify(scaling));
+      } finally {
+        await second.shutdown();
+        await running;
+      }
+    }
   } finally {
     await stack.close();
   }
