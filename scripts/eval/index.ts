@@ -43,6 +43,8 @@ interface Outcome {
   containsEvidence: boolean;
   quotesVerbatim: boolean;
   latencyMs: number;
+  /** Where the first chunk holding the evidence ranked (1-based; null: not there): in the hybrid pool, and among the reranked answer candidates. */
+  evidenceRank?: { hybrid: number | null; reranked: number | null };
 }
 
 const TENANT = 'default';
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
       console.error(`[eval] ${corpus.name}: ${corpus.documents.length} documents, ${seeded.chunks.size} chunks ready in ${((performance.now() - started) / 1000).toFixed(0)} s`);
       for (const labeled of questions.get(corpus.name) ?? []) {
         const relevant = relevantChunks(seeded, labeled);
+        let evidenceRank: Outcome['evidenceRank'];
         if (labeled.answerable) {
           const pool = await retrieve(stack.api, corpus.name, labeled.question, config.RERANK_CANDIDATES * 3);
           retrieval.hybrid?.push({ ranked: pool.slice(0, 10).map((c) => c.chunkId), relevant });
@@ -94,8 +97,10 @@ async function main(): Promise<void> {
           const scores = await reranker.rerank(labeled.question, candidates);
           const reranked = candidates.map((c, i) => ({ id: c.chunkId, score: scores[i] ?? 0 })).sort((a, b) => b.score - a.score);
           retrieval['answer candidates (diverse + rerank)']?.push({ ranked: reranked.slice(0, 10).map((c) => c.id), relevant });
+          const rankOf = (ids: string[]) => (ids.findIndex((id) => relevant.has(id)) + 1 || null);
+          evidenceRank = { hybrid: rankOf(pool.map((c) => c.chunkId)), reranked: rankOf(reranked.map((c) => c.id)) };
         }
-        outcomes.push(await ask(stack.api, corpus.name, labeled, relevant, seeded.chunks));
+        outcomes.push({ ...(await ask(stack.api, corpus.name, labeled, relevant, seeded.chunks)), ...(evidenceRank && { evidenceRank }) });
       }
     }
   } finally {
@@ -200,7 +205,7 @@ function show(outcomes: Outcome[], count: number): void {
     console.log(`A: ${o.answer}`);
     for (const c of o.citations) console.log(`   - ${c.documentId} p.${c.page ?? '-'} (${c.score.toFixed(3)})`);
     if (o.notFound) console.log(`   not found: ${o.notFound.reason}, best ${o.notFound.bestScore?.toFixed(3)} < floor ${o.notFound.floor}; closest ${o.notFound.closest.map((c) => c.documentId).join(', ')}`);
-    if (o.question.answerable) console.log(`   expected (${o.question.document}): ${o.question.evidence}`);
+    if (o.question.answerable) console.log(`   expected (${o.question.document}): ${o.question.evidence}; evidence ranked ${o.evidenceRank?.hybrid ?? '-'} in the hybrid pool, ${o.evidenceRank?.reranked ?? '-'} after reranking`);
   }
 }
 
