@@ -244,7 +244,14 @@ export function selectPassages(distinct: ScoredSentence[], all: ScoredSentence[]
   const primary = [best, ...distinct.slice(1).filter((s) => !s.heading && s.score >= best.score * options.closeness)].slice(0, options.maxPrimary);
   const inChunk = (chunk: number) => all.filter((s) => s.chunk === chunk).sort((a, b) => a.start - b.start);
   const picked = new Map<string, CandidateSentence>();
-  const add = (s: CandidateSentence) => picked.set(`${s.chunk}:${s.start}`, s);
+  // A neighbour may be a sentence already quoted from an overlapping chunk: it is quoted once.
+  const quoted = new Set<string>();
+  const add = (s: CandidateSentence) => {
+    const key = normaliseSpacing(s.text);
+    if (quoted.has(key)) return;
+    quoted.add(key);
+    picked.set(`${s.chunk}:${s.start}`, s);
+  };
   for (const sentence of primary) {
     const siblings = inChunk(sentence.chunk);
     const at = siblings.findIndex((s) => s.start === sentence.start);

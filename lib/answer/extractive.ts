@@ -4,9 +4,9 @@ import { displayText } from './sentences';
 import { NOT_FOUND_ANSWER, type Citation, type GroundedAnswer, type RankedChunk } from './types';
 
 /** Sentences quoted as the answer's core; each may bring a neighbour it leans on. */
-const MAX_PRIMARY = 2;
+const MAX_PRIMARY = 3;
 /** A second sentence joins the best one only when it scores nearly as well. */
-const CLOSENESS = 0.9;
+const CLOSENESS = 0.8;
 
 /**
  * The no-LLM answerer and the last fallback: quotes the best evidence (lib/answer/evidence.ts),
