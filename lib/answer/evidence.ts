@@ -214,13 +214,17 @@ export function chunkRelevance(scored: ScoredSentence[], chunkCount: number): nu
  */
 export function distinctSentences(scored: ScoredSentence[], chunks: EvidenceChunk[]): ScoredSentence[] {
   const ordered = [...scored].sort((a, b) => b.score - a.score || a.chunk - b.chunk || a.start - b.start);
-  const kept: { sentence: ScoredSentence; key: string; doc: string }[] = [];
+  const kept: { sentence: ScoredSentence; key: string; words: string; doc: string }[] = [];
   for (const sentence of ordered) {
     const chunk = chunks[sentence.chunk] as EvidenceChunk;
     const doc = `${chunk.documentId}@${chunk.version}`;
     const key = normaliseSpacing(sentence.text);
-    const duplicate = kept.some((other) => other.key === key || (other.doc === doc && key.length >= 20 && (other.key.includes(key) || key.includes(other.key))));
-    if (!duplicate) kept.push({ sentence, key, doc });
+    // A manual that repeats a sentence with a word inflected ("plot windows" / "plots windows") repeats it all the same.
+    const words = [...new Set(contentStems(sentence.text))].sort().join(' ');
+    const duplicate = kept.some(
+      (other) => other.key === key || (other.doc === doc && key.length >= 20 && (other.key.includes(key) || key.includes(other.key) || (words.length > 0 && other.words === words))),
+    );
+    if (!duplicate) kept.push({ sentence, key, words, doc });
   }
   return kept.map((k) => k.sentence);
 }

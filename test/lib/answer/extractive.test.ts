@@ -76,6 +76,14 @@ describe('extractive answers from scored evidence', () => {
     assert.equal(quotes.length, 1, JSON.stringify(result.citations));
   });
 
+  it('quotes a sentence the document repeats with one word inflected once', async () => {
+    const first = chunk('a', 'Window options. The -persist plot windows survive after the main program exits.', { documentId: 'manual', chunkIndex: 0 });
+    const second = chunk('b', 'Terminal notes. The -persist plots windows survive after the main program exits.', { documentId: 'manual', chunkIndex: 40 });
+    const result = await answer('Do plot windows stay open after the program exits?', [first, second]);
+    const quotes = result.citations.map((c) => c.quote).filter((q) => q.includes('survive after'));
+    assert.equal(quotes.length, 1, JSON.stringify(result.citations));
+  });
+
   it('answers with the sentence under a FAQ question, not the question itself', async () => {
     const faq = chunk('faq', '(12) I deleted a lot of data but the file did not get any smaller. Is this a bug?\n\nNo. The unused space is kept on an internal free list and reused by later inserts.');
     const result = await answer('Why is my database file still large after deleting rows?', [faq]);
