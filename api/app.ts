@@ -27,11 +27,13 @@ import { adminRoutes } from './routes/admin';
 import { codecRoutes } from './routes/codec';
 import { collectionRoutes } from './routes/collections';
 import { documentRoutes } from './routes/documents';
+import { feedbackRoutes } from './routes/feedback';
 import { healthRoutes } from './routes/health';
 import { queryRoutes } from './routes/query';
 import { usageRoutes } from './routes/usage';
 import { CollectionService } from './services/collection-service';
 import { DocumentService } from './services/document-service';
+import { FeedbackService } from './services/feedback-service';
 import { AdminService } from './services/admin-service';
 import { QueryGateway } from './services/query-gateway';
 import { QueryMetrics } from './services/query-metrics';
@@ -157,6 +159,7 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
           }
         : null,
     ledger: platform.usage,
+    answers: platform.answers,
   });
 
   await app.register(healthRoutes, { platform, temporal });
@@ -165,6 +168,7 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   await app.register(collectionRoutes, { prefix: '/v1', collections, reindex: new ReindexService(platform, temporal), admin });
   await app.register(queryRoutes, { prefix: '/v1', queries });
   await app.register(usageRoutes, { prefix: '/v1', usage: new UsageService(platform.usage, admin) });
+  await app.register(feedbackRoutes, { prefix: '/v1', feedback: new FeedbackService(platform.answers, platform.metadata, platform.collections, admin) });
   await app.register(codecRoutes, { codec: platform.payloads.codec });
   return app;
 }

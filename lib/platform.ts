@@ -22,6 +22,7 @@ import { MetadataStore } from './stores/metadata-store';
 import { migrate } from './stores/migrations';
 import { TenantStore } from './stores/tenant-store';
 import { UsageLedger } from './stores/usage-ledger';
+import { AnswerLog } from './stores/answer-log';
 import { QdrantVectorIndex } from './stores/qdrant-index';
 import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from './stores/sql';
 import type { FilterableType, VectorIndex } from './stores/vector-index';
@@ -53,6 +54,8 @@ export interface Platform {
   metrics: Metrics;
   /** Every model and embedding call: tokens, cost, latency, outcome. */
   usage: UsageLedger;
+  /** Every answer served, and the feedback on it. */
+  answers: AnswerLog;
   /** OpenTelemetry for this process (off unless an OTLP endpoint is configured). */
   tracing: Tracing;
   /** Where cached answers and vectors live (Redis or the database); null when both caches are off. */
@@ -156,6 +159,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       embedders,
       metrics,
       usage: new UsageLedger(db),
+      answers: new AnswerLog(db),
       tracing,
       cache: cache?.store ?? null,
       payloads,

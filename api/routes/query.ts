@@ -92,6 +92,7 @@ const notFound = z
 
 const answerResponse = z.object({
   mode: z.literal('answer'),
+  answerId: z.string().uuid().describe('this answer as it was served (a cached answer served again has its own): send feedback on it to POST /v1/answers/{answerId}/feedback'),
   found: z.boolean().describe('false: the documents do not answer the question, and `answer` says so'),
   answer: z.string(),
   citations: z.array(citation),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { StreamEvent } from '../../lib/answer/answer-stream';
 import type { AnswerCache, AnswerCacheMode, CacheHit, CacheMiss } from '../../lib/cache/answer-cache';
 import { PlatformError } from '../../lib/errors';
@@ -7,6 +8,7 @@ import { guardAnswer, guardQuestion, retrievalDecision, type GuardDecision } fro
 import { MaskingStream } from '../../lib/guardrails/masking-stream';
 import type { RetrieveInput } from '../../lib/query/types';
 import { estimateTokens } from '../../lib/text/estimate-tokens';
+import type { AnswerLog } from '../../lib/stores/answer-log';
 import type { AuditLog } from '../../lib/stores/audit-log';
 import type { UsageLedger } from '../../lib/stores/usage-ledger';
 import { collectEmbeddingCalls } from '../../lib/telemetry/usage-scope';
@@ -34,6 +36,8 @@ export interface QueryGatewayOptions {
   cache: { answers: AnswerCache; mode: AnswerCacheMode; settings: unknown } | null;
   /** Where the semantic lookup's embedding of the question is charged (the runs write their own rows). */
   ledger?: Pick<UsageLedger, 'record'>;
+  /** Where every served answer is kept, so feedback can be tied to it. */
+  answers?: Pick<AnswerLog, 'record'>;
 }
 
 export type Question = RetrieveInput & { mode: 'retrieve' | 'answer' };
@@ -46,7 +50,14 @@ export type CacheOutcome =
   | { hit: 'miss' | 'off' }
   | { hit: 'exact' | 'semantic'; ageSeconds: number; traceId: string; matchedQuestion?: string; similarity?: number };
 
-export type GatewayAnswer = Answer & { guardrails: GuardDecision[]; cache: CacheOutcome };
+export type GatewayAnswer = Answer & {
+  /** This serving of the answer (a cached answer served again has an id of its own): what feedback names. */
+  answerId: string;
+  guardrails: GuardDecision[];
+  cache: CacheOutcome;
+};
+
+type UnloggedAnswer = Omit<GatewayAnswer, 'answerId'>;
 
 
 /** A question past the input guard, with its tokens reserved: what a run starts from. */
@@ -64,6 +75,8 @@ export interface Admitted {
   relevanceFloor: number | null;
   /** What the collection serves right now: part of the answer cache's key. */
   contentVersion: string;
+  /** The live generation the question is answered from. */
+  generation: number | null;
 }
 
 /**
@@ -85,11 +98,12 @@ export class QueryGateway {
   async answer(caller: Caller, input: AnswerRequest, cache: CacheRequest = 'on'): Promise<GatewayAnswer> {
     const admitted = await this.admit(caller, { ...input, mode: 'answer' });
     const lookup = await this.lookUp(admitted, cache);
-    if ('answer' in lookup) return this.serveCached(admitted, lookup.hit, lookup.ms);
-    return this.complete(admitted, async (question, decisions) => {
+    if ('answer' in lookup) return this.log(admitted, await this.serveCached(admitted, lookup.hit, lookup.ms));
+    const answer = await this.complete(admitted, async (question, decisions) => {
       const answer = await this.options.queries.answer(this.answerInput(admitted, input, question));
       return this.remember(lookup, this.finish(caller, input.collection, answer, question, decisions));
     });
+    return this.log(admitted, answer);
   }
 
   /** Streams an admitted question: refusals (400, 429) were answered before the stream began. A cached answer streams sentence by sentence. */
@@ -99,9 +113,9 @@ export class QueryGateway {
     if ('answer' in lookup) {
       const served = await this.serveCached(admitted, lookup.hit, lookup.ms);
       sentencesOf(served.answer).forEach((text, seq) => events.onEvent({ seq, type: 'delta', text }));
-      return served;
+      return this.log(admitted, served);
     }
-    return this.complete(admitted, async (question, decisions) => {
+    const answer = await this.complete(admitted, async (question, decisions) => {
       const masking = this.guardrailsOn && caller.principal.settings.guardrails.pii.answer === 'mask';
       let seq = 0;
       const stream = masking ? new MaskingStream(caller.principal.settings.guardrails.pii.entities, (text) => events.onEvent({ seq, type: 'delta', text })) : null;
@@ -118,12 +132,13 @@ export class QueryGateway {
       stream?.flush();
       return this.remember(lookup, this.finish(caller, input.collection, answer, question, decisions));
     });
+    return this.log(admitted, answer);
   }
 
   /** The collection and its filter keys, the input guard, then the token estimate reserved: a refusal here is a 4xx before any work. */
   async admit(caller: Caller, input: Question): Promise<Admitted> {
     const { principal } = caller;
-    const { relevanceFloor, contentVersion } = await this.options.collections.admitQuery(principal.tenantId, input.collection, input.filters ?? {});
+    const { relevanceFloor, contentVersion, generation } = await this.options.collections.admitQuery(principal.tenantId, input.collection, input.filters ?? {});
     const decisions: GuardDecision[] = [];
     let question = input.question;
     if (this.guardrailsOn) {
@@ -149,7 +164,7 @@ export class QueryGateway {
       await this.options.ceiling?.release(hold);
       throw error;
     }
-    return { caller, input, question, decisions, estimate, reservation, hold, relevanceFloor, contentVersion };
+    return { caller, input, question, decisions, estimate, reservation, hold, relevanceFloor, contentVersion, generation };
   }
 
   /**
@@ -183,11 +198,11 @@ export class QueryGateway {
   }
 
   /** A cached answer: nothing spent (the reservation and the hold go back), this request's input decisions, the original run's trace. */
-  private async serveCached(admitted: Admitted, hit: CacheHit, ms: number): Promise<GatewayAnswer> {
+  private async serveCached(admitted: Admitted, hit: CacheHit, ms: number): Promise<UnloggedAnswer> {
     const { caller, input, decisions, estimate, reservation, hold } = admitted;
     await this.options.ceiling?.release(hold);
     if (reservation) await this.options.budget?.settle(reservation, 0);
-    const stored = hit.answer as GatewayAnswer;
+    const { answerId: _original, ...stored } = hit.answer as GatewayAnswer;
     const cache: CacheOutcome = {
       hit: hit.hit,
       ageSeconds: hit.ageSeconds,
@@ -218,6 +233,34 @@ export class QueryGateway {
     if (result.fallbacks.length === 0) await this.options.cache?.answers.remember(lookup.miss, result);
     const latencyMs = { ...result.latencyMs, cache: Math.round(lookup.ms * 10) / 10 };
     return { ...finished, result: { ...result, latencyMs, cache: { hit: lookup.miss.hit } as CacheOutcome } };
+  }
+
+  /** Gives the served answer its id and keeps it (as the asker saw it, masked where the output guard masked) for feedback. */
+  private async log(admitted: Admitted, answer: UnloggedAnswer): Promise<GatewayAnswer> {
+    const answerId = randomUUID();
+    const { principal } = admitted.caller;
+    await this.options.answers?.record({
+      tenantId: principal.tenantId,
+      id: answerId,
+      keyId: principal.keyId,
+      collection: admitted.input.collection,
+      question: admitted.question,
+      found: answer.found,
+      answer: answer.answer,
+      citations: answer.citations.map(({ documentId, version, chunkId, page }) => ({ documentId, version, chunkId, page })),
+      provider: answer.answeredBy.provider,
+      model: answer.answeredBy.model,
+      promptVersion: answer.promptVersion,
+      variant: null,
+      generation: admitted.generation,
+      cacheHit: answer.cache.hit,
+      fallbacks: answer.fallbacks.length,
+      latencyMs: answer.latencyMs.total,
+      costUsd: answer.usage.costUsd,
+      traceId: admitted.caller.traceId,
+      workflowId: answer.workflowId,
+    });
+    return { answerId, ...answer };
   }
 
   private get guardrailsOn(): boolean {

@@ -37,6 +37,8 @@ export interface QueryAdmission {
   filterKeys: string[];
   /** Changes whenever what the collection serves changes (migration 029): cached answers are keyed by it. */
   contentVersion: string;
+  /** The generation queries are served from right now (null: none is live yet). */
+  generation: number | null;
 }
 
 export const collectionBeingDeleted = (name: string) =>
@@ -114,8 +116,10 @@ export class CollectionStore {
   }
 
   async admission(tenantId: string, name: string): Promise<QueryAdmission | null> {
-    const [row] = await this.db.query<{ relevance_floor: number | null; filterable_keys: Record<string, unknown> | null; metadata_keys: string[]; content_version: string | number }>(
-      'select relevance_floor, filterable_keys, metadata_keys, content_version from collections where tenant_id = $1 and name = $2 and deleted_at is null',
+    const [row] = await this.db.query<{ relevance_floor: number | null; filterable_keys: Record<string, unknown> | null; metadata_keys: string[]; content_version: string | number; generation: number | null }>(
+      `select relevance_floor, filterable_keys, metadata_keys, content_version,
+         (select g.generation from collection_generations g where g.tenant_id = c.tenant_id and g.collection = c.name and g.state = 'live') as generation
+       from collections c where tenant_id = $1 and name = $2 and deleted_at is null`,
       [tenantId, name],
     );
     if (!row) return null;
@@ -123,6 +127,7 @@ export class CollectionStore {
       relevanceFloor: row.relevance_floor,
       filterKeys: row.filterable_keys ? Object.keys(row.filterable_keys).sort() : row.metadata_keys,
       contentVersion: String(row.content_version),
+      generation: row.generation ?? null,
     };
   }
 
