@@ -7,7 +7,9 @@ import type { Citation, ClosestDocument, GroundedAnswer, ModelCall, RankedChunk 
 import type { ChatMessage } from '../lib/models/chat';
 import { GatewayCallFailed, type ChatGateway } from '../lib/models/chat-gateway';
 import { route, type Route, type RoutingPolicy } from '../lib/models/router';
-import { loadPrompt, renderPart } from '../lib/prompts/prompt-registry';
+import type { PromptRegistry } from '../lib/prompts/prompt-registry';
+import { ANSWER_PROMPT, DEFAULT_LABEL, type PromptRef } from '../lib/prompts/prompt-ref';
+import { promptVersionOf, renderPart, type PromptTemplate } from '../lib/prompts/prompt-template';
 import { diversify } from '../lib/query/diversify';
 import type { RetrievedChunk, UsageContext } from '../lib/query/types';
 import type { Reranker } from '../lib/rerank/reranker';
@@ -24,7 +26,9 @@ export interface AnswerDependencies {
   /** Scores sentences for the extractive answer (and, as the local reranker, for ranking). */
   evidence: EvidenceScorer;
   db: SqlDatabase;
-  settings: { promptName: string; promptVersion: string; relevanceFloor: number; routingPolicy: RoutingPolicy };
+  /** Answers render the prompt version their workflow was given (runs from before: the production label's, resolved then). */
+  prompts: PromptRegistry;
+  settings: { relevanceFloor: number; routingPolicy: RoutingPolicy };
   /** Model and scoring calls go into the usage ledger, charged to the context the workflow passes. */
   usage?: UsageRecorder;
 }
@@ -43,6 +47,8 @@ export interface RerankInput {
 
 export interface GenerateInput {
   candidate: string;
+  /** Unset on runs from before the prompt registry. */
+  prompt?: PromptRef;
   question: string;
   chunks: RankedChunk[];
   /** Set on the one repair attempt: the rejected reply and why it was rejected. */
@@ -84,17 +90,17 @@ export interface CandidateFailure {
 }
 
 
-export function createAnswerActivities({ gateway, reranker, evidence, db, settings, usage }: AnswerDependencies) {
-  const prompt = () => loadPrompt(settings.promptName, settings.promptVersion);
-  const promptVersion = () => {
-    const template = prompt();
-    return `${template.id}#${template.contentHash}`;
+export function createAnswerActivities({ gateway, reranker, evidence, db, prompts, settings, usage }: AnswerDependencies) {
+  const promptOf = async (ref: PromptRef | undefined): Promise<PromptTemplate> => {
+    if (ref) return prompts.template(ref.name, ref.version);
+    const current = await prompts.resolve(ANSWER_PROMPT, DEFAULT_LABEL);
+    if (!current) throw new Error(`prompt ${ANSWER_PROMPT} has no ${DEFAULT_LABEL} label`);
+    return prompts.template(current.name, current.version);
   };
   /** Scoring embeds sentences with the local model: those calls are the query's too. */
   const scoring = <T>(context: UsageContext | undefined, work: () => Promise<T>) => (usage && context ? usage.embeddingsOf(context, 'query', work) : work());
 
-  const renderMessages = (question: string, chunks: RankedChunk[]): ChatMessage[] => {
-    const template = prompt();
+  const renderMessages = (template: PromptTemplate, question: string, chunks: RankedChunk[]): ChatMessage[] => {
     const sources = chunks.map((chunk, i) => `[${i + 1}] ${chunk.title ? `(${chunk.title}) ` : ''}${chunk.text}`).join('\n\n');
     return [
       { role: 'system', content: renderPart(template, 'system', {}) },
@@ -132,19 +138,22 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, settin
     },
 
     /** The candidates for this answer, in order, and the prompt version that will be used. */
-    async routeAnswer(input: { question: string; chunks: RankedChunk[] }): Promise<Route & { promptVersion: string }> {
-      const tokens = estimateTokens(renderMessages(input.question, input.chunks).map((message) => message.content).join('\n'));
-      return { ...route(gateway.configs(), 'answer', tokens, settings.routingPolicy), promptVersion: promptVersion() };
+    async routeAnswer(input: { question: string; chunks: RankedChunk[]; prompt?: PromptRef }): Promise<Route & { promptVersion: string }> {
+      const template = await promptOf(input.prompt);
+      const tokens = estimateTokens(renderMessages(template, input.question, input.chunks).map((message) => message.content).join('\n'));
+      return { ...route(gateway.configs(), 'answer', tokens, settings.routingPolicy), promptVersion: promptVersionOf(template) };
     },
 
     /** One candidate's answer (or its one repair), validated against the chunks it was shown. */
     async generateAnswer(input: GenerateInput): Promise<GenerateOutcome> {
       const context = Context.current();
-      const messages = renderMessages(input.question, input.chunks);
+      const template = await promptOf(input.prompt);
+      const promptVersion = promptVersionOf(template);
+      const messages = renderMessages(template, input.question, input.chunks);
       if (input.repair) {
         messages.push(
           { role: 'assistant', content: input.repair.reply },
-          { role: 'user', content: renderPart(prompt(), 'repair', { issues: input.repair.issues.join('; ') }) },
+          { role: 'user', content: renderPart(template, 'repair', { issues: input.repair.issues.join('; ') }) },
         );
       }
       const publisher = input.streamChannel ? new StreamPublisher(db, input.streamChannel, input.streamSegment) : undefined;
@@ -171,11 +180,11 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, settin
         if (!validation.ok) {
           const last = calls.at(-1);
           if (last) last.outcome = 'invalid_output';
-          await usage?.chat(input.usage, calls, promptVersion());
+          await usage?.chat(input.usage, calls, promptVersion);
           return { status: 'invalid', reply: result.text, issues: validation.issues, calls };
         }
         const { found, answer, citations } = validation.answer;
-        await usage?.chat(input.usage, calls, promptVersion());
+        await usage?.chat(input.usage, calls, promptVersion);
         return {
           status: 'valid',
           answer: found
@@ -185,7 +194,7 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, settin
         };
       } catch (error) {
         if (!(error instanceof GatewayCallFailed)) throw error;
-        await usage?.chat(input.usage, error.calls, promptVersion());
+        await usage?.chat(input.usage, error.calls, promptVersion);
         // The provider's own words (and any internal address) go to the worker's log; the answer says what kind of failure it was.
         log.warn('model call failed', { candidate: input.candidate, kind: error.error.kind, status: error.error.status, message: error.error.message });
         const details: CandidateFailure = { calls: error.calls, textStarted: error.textStarted };

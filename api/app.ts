@@ -12,7 +12,6 @@ import type { Platform } from '../lib/platform';
 import { AnswerCache } from '../lib/cache/answer-cache';
 import type { Config } from '../lib/config';
 import { supportsEagerStart } from '../lib/temporal/eager-start';
-import { loadPrompt } from '../lib/prompts/prompt-registry';
 import { FallbackCounterStore, MemoryCounterStore, RedisCounterStore } from '../lib/gateway/counter-store';
 import { ensureOperatorKey } from '../lib/gateway/bootstrap';
 import { CostCeiling } from '../lib/gateway/cost-ceiling';
@@ -28,12 +27,14 @@ import { codecRoutes } from './routes/codec';
 import { collectionRoutes } from './routes/collections';
 import { documentRoutes } from './routes/documents';
 import { feedbackRoutes } from './routes/feedback';
+import { promptRoutes } from './routes/prompts';
 import { healthRoutes } from './routes/health';
 import { queryRoutes } from './routes/query';
 import { usageRoutes } from './routes/usage';
 import { CollectionService } from './services/collection-service';
 import { DocumentService } from './services/document-service';
 import { FeedbackService } from './services/feedback-service';
+import { PromptService } from './services/prompt-service';
 import { AdminService } from './services/admin-service';
 import { QueryGateway } from './services/query-gateway';
 import { QueryMetrics } from './services/query-metrics';
@@ -160,6 +161,7 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
         : null,
     ledger: platform.usage,
     answers: platform.answers,
+    prompts: platform.prompts,
   });
 
   await app.register(healthRoutes, { platform, temporal });
@@ -168,18 +170,17 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   await app.register(collectionRoutes, { prefix: '/v1', collections, reindex: new ReindexService(platform, temporal), admin });
   await app.register(queryRoutes, { prefix: '/v1', queries });
   await app.register(usageRoutes, { prefix: '/v1', usage: new UsageService(platform.usage, admin) });
+  await app.register(promptRoutes, { prefix: '/v1', prompts: new PromptService(platform.prompts, platform.audit) });
   await app.register(feedbackRoutes, { prefix: '/v1', feedback: new FeedbackService(platform.answers, platform.metadata, platform.collections, admin) });
   await app.register(codecRoutes, { codec: platform.payloads.codec });
   return app;
 }
 
-/** What answers depend on in this deployment's configuration: a change is a new cache scope. */
+/** What answers depend on in this deployment's configuration: a change is a new cache scope (the prompt version is added per request). */
 function answerSettings(config: Config) {
-  const prompt = loadPrompt('grounded-answer', config.ANSWER_PROMPT_VERSION);
   return {
     // A cached answer is served as it was stored: one of another shape must never be found.
     format: ANSWER_FORMAT,
-    prompt: `${prompt.id}#${prompt.contentHash}`,
     chatModels: config.chatModels,
     routing: config.ROUTING_POLICY,
     reranker: [config.RERANKER, config.RERANK_MODEL, config.RERANK_CANDIDATES],

@@ -69,6 +69,7 @@ const envSchema = z
     CHAT_RETRY_MAX_DELAY_MS: int(10_000),
     BREAKER_FAILURE_THRESHOLD: int(3),
     BREAKER_COOLDOWN_MS: int(30_000),
+    // The repo prompt file (prompts/grounded-answer/<this>.md) the "production" label starts at on a new database; then the registry decides.
     ANSWER_PROMPT_VERSION: z.string().default('v1'),
 
     RERANKER: z.enum(['local', 'http', 'none']).default('local'),

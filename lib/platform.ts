@@ -23,6 +23,9 @@ import { migrate } from './stores/migrations';
 import { TenantStore } from './stores/tenant-store';
 import { UsageLedger } from './stores/usage-ledger';
 import { AnswerLog } from './stores/answer-log';
+import { PromptStore } from './stores/prompt-store';
+import { PromptRegistry } from './prompts/prompt-registry';
+import { ANSWER_PROMPT } from './prompts/prompt-ref';
 import { QdrantVectorIndex } from './stores/qdrant-index';
 import { openEmbeddedPostgres, openPostgres, type SqlDatabase } from './stores/sql';
 import type { FilterableType, VectorIndex } from './stores/vector-index';
@@ -56,6 +59,8 @@ export interface Platform {
   usage: UsageLedger;
   /** Every answer served, and the feedback on it. */
   answers: AnswerLog;
+  /** Prompt versions and labels, seeded from the repo's prompts/ on first start. */
+  prompts: PromptRegistry;
   /** OpenTelemetry for this process (off unless an OTLP endpoint is configured). */
   tracing: Tracing;
   /** Where cached answers and vectors live (Redis or the database); null when both caches are off. */
@@ -129,6 +134,8 @@ export async function openPlatform(config: Config): Promise<Platform> {
   let closeOnFailure: (() => Promise<void>) | undefined;
   try {
     await migrate(db);
+    const prompts = new PromptRegistry(new PromptStore(db));
+    await prompts.seed({ [ANSWER_PROMPT]: config.ANSWER_PROMPT_VERSION });
     const store: VectorIndex =
       config.VECTOR_STORE === 'qdrant'
         ? new QdrantVectorIndex({ url: config.QDRANT_URL as string, apiKey: config.QDRANT_API_KEY })
@@ -160,6 +167,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       metrics,
       usage: new UsageLedger(db),
       answers: new AnswerLog(db),
+      prompts,
       tracing,
       cache: cache?.store ?? null,
       payloads,

@@ -50,7 +50,9 @@ export async function answerQueryWorkflow(input: AnswerInput): Promise<AnswerRes
   const chunks = reranked.chunks;
   const calls: ModelCall[] = [];
   const fallbacks: string[] = [];
-  const plan = await routeAnswer({ question: input.question, chunks });
+  // The prompt version the API resolved; runs from before render the production label's.
+  const prompt = patched('prompt-registry') ? { prompt: input.prompt } : {};
+  const plan = await routeAnswer({ question: input.question, chunks, ...prompt });
   const notFound = (reason: NotFoundReason['reason']): NotFoundReason => ({
     reason,
     bestScore: reranked.closest?.[0]?.score ?? null,
@@ -84,6 +86,7 @@ export async function answerQueryWorkflow(input: AnswerInput): Promise<AnswerRes
       try {
         outcome = await generateAnswer({
           candidate,
+          ...prompt,
           question: input.question,
           chunks,
           repair: repair && outcome?.status === 'invalid' ? { reply: outcome.reply, issues: outcome.issues } : undefined,

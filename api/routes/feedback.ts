@@ -48,6 +48,7 @@ const answerView = z.object({
   provider: z.string(),
   model: z.string(),
   promptVersion: z.string(),
+  promptLabel: z.string().nullable().describe('the label that chose the prompt version (null for answers from before the prompt registry)'),
   variant: z.string().nullable(),
   generation: z.number().int().nullable(),
   cacheHit: z.string(),

@@ -20,12 +20,18 @@ const queryBody = z
       .enum(['on', 'off'])
       .default('on')
       .describe('"off": answer afresh and leave the cache as it is (the tenant and the deployment may also have it off)'),
+    promptLabel: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a prompt label is 1-64 characters of a-z, 0-9, ".", "_" and "-"')
+      .optional()
+      .describe('answers: the label of the prompt to answer with (default "production"), e.g. "canary"'),
     stream: z
       .boolean()
       .default(false)
       .describe('answer as server-sent events: `delta` {text}, `reset` {reason} (discard the text so far), then `answer` (the JSON response) or `error`'),
   })
-  .refine((body) => !(body.stream && body.mode === 'retrieve'), { message: 'stream is only available with mode "answer"', path: ['stream'] });
+  .refine((body) => !(body.stream && body.mode === 'retrieve'), { message: 'stream is only available with mode "answer"', path: ['stream'] })
+  .refine((body) => !(body.promptLabel && body.mode === 'retrieve'), { message: 'promptLabel is only available with mode "answer"', path: ['promptLabel'] });
 
 const retrievedChunk = z.object({
   chunkId: z.string(),
@@ -98,7 +104,8 @@ const answerResponse = z.object({
   citations: z.array(citation),
   notFound: notFound.optional(),
   model: z.object({ provider: z.string(), model: z.string() }).describe('who answered: a configured model, "extractive", or "none" when nothing relevant was retrieved'),
-  promptVersion: z.string().describe('<name>@<version>#<content hash> of the prompt used'),
+  promptVersion: z.string().describe('<name>@v<version>#<content hash> of the prompt used'),
+  prompt: z.object({ name: z.string(), version: z.number().int(), label: z.string() }).describe('the prompt version answered with, and the label that chose it'),
   usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number(), calls: z.array(modelCall) }),
   fallbacks: z.array(z.string()).describe('candidates passed over, and why'),
   traceId: z.string().regex(/^[0-9a-f]{32}$/).describe("the W3C trace id of this request (the caller's traceparent, or a new one): find its spans in the tracing backend and its calls in the usage ledger"),
@@ -155,14 +162,14 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
       },
     },
     async (request, reply) => {
-      const { collection, question, filters, topK, mode, stream, cache } = request.body;
+      const { collection, question, filters, topK, mode, stream, cache, promptLabel } = request.body;
       const input = { tenantId: request.tenantId, collection, question, filters, topK };
       const caller = callerOf(request);
       if (mode === 'retrieve') return { mode, ...(await queries.retrieve(caller, input)) };
-      if (!stream) return { mode, ...present(await queries.answer(caller, input, cache)) };
+      if (!stream) return { mode, ...present(await queries.answer(caller, { ...input, promptLabel }, cache)) };
 
       // Guard and budget first: their refusals are plain 400/429 answers, not stream events.
-      const admitted = await queries.admit(caller, { ...input, mode });
+      const admitted = await queries.admit(caller, { ...input, mode, promptLabel });
       // Server-sent events: the reply is written here, not by Fastify's serializer. The stream
       // opens with its first event, so a failure before (the run could not start) is a plain answer.
       const out = reply.raw;

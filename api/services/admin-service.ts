@@ -98,7 +98,7 @@ export class AdminService {
   }
 }
 
-function requirePlatformAdmin(caller: Caller, what: string): void {
+export function requirePlatformAdmin(caller: Caller, what: string): void {
   if (!caller.principal.platformAdmin) throw new PlatformError('platform_admin_required', `only the platform's operators may ${what}`, 403);
 }
 

@@ -8,6 +8,8 @@ import { guardAnswer, guardQuestion, retrievalDecision, type GuardDecision } fro
 import { MaskingStream } from '../../lib/guardrails/masking-stream';
 import type { RetrieveInput } from '../../lib/query/types';
 import { estimateTokens } from '../../lib/text/estimate-tokens';
+import type { PromptRegistry } from '../../lib/prompts/prompt-registry';
+import { ANSWER_PROMPT, DEFAULT_LABEL, type PromptRef } from '../../lib/prompts/prompt-ref';
 import type { AnswerLog } from '../../lib/stores/answer-log';
 import type { AuditLog } from '../../lib/stores/audit-log';
 import type { UsageLedger } from '../../lib/stores/usage-ledger';
@@ -38,9 +40,15 @@ export interface QueryGatewayOptions {
   ledger?: Pick<UsageLedger, 'record'>;
   /** Where every served answer is kept, so feedback can be tied to it. */
   answers?: Pick<AnswerLog, 'record'>;
+  /** Resolves the prompt label an answer asks for to the version it renders. */
+  prompts: Pick<PromptRegistry, 'resolve'>;
 }
 
-export type Question = RetrieveInput & { mode: 'retrieve' | 'answer' };
+export type Question = RetrieveInput & {
+  mode: 'retrieve' | 'answer';
+  /** Answers: the prompt label to answer with (default: production). */
+  promptLabel?: string;
+};
 
 /** What a caller may ask of the answer cache for one request. */
 export type CacheRequest = 'on' | 'off';
@@ -53,11 +61,13 @@ export type CacheOutcome =
 export type GatewayAnswer = Answer & {
   /** This serving of the answer (a cached answer served again has an id of its own): what feedback names. */
   answerId: string;
+  /** The prompt version it was answered with, and the label that chose it. */
+  prompt: PromptRef;
   guardrails: GuardDecision[];
   cache: CacheOutcome;
 };
 
-type UnloggedAnswer = Omit<GatewayAnswer, 'answerId'>;
+type UnloggedAnswer = Omit<GatewayAnswer, 'answerId' | 'prompt'>;
 
 
 /** A question past the input guard, with its tokens reserved: what a run starts from. */
@@ -77,6 +87,8 @@ export interface Admitted {
   contentVersion: string;
   /** The live generation the question is answered from. */
   generation: number | null;
+  /** Answers: the prompt version the label resolved to (null for retrievals). */
+  prompt: PromptRef | null;
 }
 
 /**
@@ -95,7 +107,7 @@ export class QueryGateway {
     });
   }
 
-  async answer(caller: Caller, input: AnswerRequest, cache: CacheRequest = 'on'): Promise<GatewayAnswer> {
+  async answer(caller: Caller, input: AnswerRequest & { promptLabel?: string }, cache: CacheRequest = 'on'): Promise<GatewayAnswer> {
     const admitted = await this.admit(caller, { ...input, mode: 'answer' });
     const lookup = await this.lookUp(admitted, cache);
     if ('answer' in lookup) return this.log(admitted, await this.serveCached(admitted, lookup.hit, lookup.ms));
@@ -107,7 +119,7 @@ export class QueryGateway {
   }
 
   /** Streams an admitted question: refusals (400, 429) were answered before the stream began. A cached answer streams sentence by sentence. */
-  async streamAnswer(admitted: Admitted, input: AnswerRequest, events: { onEvent: (event: StreamEvent) => void; closed: AbortSignal }, cache: CacheRequest = 'on'): Promise<GatewayAnswer> {
+  async streamAnswer(admitted: Admitted, input: AnswerRequest & { promptLabel?: string }, events: { onEvent: (event: StreamEvent) => void; closed: AbortSignal }, cache: CacheRequest = 'on'): Promise<GatewayAnswer> {
     const { caller } = admitted;
     const lookup = await this.lookUp(admitted, cache);
     if ('answer' in lookup) {
@@ -164,7 +176,8 @@ export class QueryGateway {
       await this.options.ceiling?.release(hold);
       throw error;
     }
-    return { caller, input, question, decisions, estimate, reservation, hold, relevanceFloor, contentVersion, generation };
+    const prompt = input.mode === 'answer' ? await this.resolvePrompt(input.promptLabel ?? DEFAULT_LABEL) : null;
+    return { caller, input, question, decisions, estimate, reservation, hold, relevanceFloor, contentVersion, generation, prompt };
   }
 
   /**
@@ -186,7 +199,8 @@ export class QueryGateway {
       filters: input.filters ?? {},
       topK: input.topK,
       mode: input.mode,
-      settings: { deployment: cache.settings, relevanceFloor, guardrails: this.guardrailsOn ? settings.guardrails : 'off' },
+      // The prompt version, not the label: labels pointing at one version share its answers.
+      settings: { deployment: cache.settings, relevanceFloor, guardrails: this.guardrailsOn ? settings.guardrails : 'off', prompt: admitted.prompt && { name: admitted.prompt.name, version: admitted.prompt.version } },
     };
     const { result, calls } = await collectEmbeddingCalls(() => cache.answers.lookup(scope, question, { mode, threshold: settings.cache.semanticThreshold }));
     const { requestId, traceId } = admitted.caller;
@@ -236,9 +250,12 @@ export class QueryGateway {
   }
 
   /** Gives the served answer its id and keeps it (as the asker saw it, masked where the output guard masked) for feedback. */
-  private async log(admitted: Admitted, answer: UnloggedAnswer): Promise<GatewayAnswer> {
+  private async log(admitted: Admitted, served: UnloggedAnswer & { prompt?: PromptRef }): Promise<GatewayAnswer> {
     const answerId = randomUUID();
     const { principal } = admitted.caller;
+    // A cached answer was made with the same version (it is part of the cache scope), maybe under another label.
+    const { prompt: _stored, ...answer } = served;
+    const prompt = admitted.prompt as PromptRef;
     await this.options.answers?.record({
       tenantId: principal.tenantId,
       id: answerId,
@@ -251,6 +268,7 @@ export class QueryGateway {
       provider: answer.answeredBy.provider,
       model: answer.answeredBy.model,
       promptVersion: answer.promptVersion,
+      promptLabel: prompt.label,
       variant: null,
       generation: admitted.generation,
       cacheHit: answer.cache.hit,
@@ -260,17 +278,24 @@ export class QueryGateway {
       traceId: admitted.caller.traceId,
       workflowId: answer.workflowId,
     });
-    return { answerId, ...answer };
+    return { answerId, ...answer, prompt };
+  }
+
+  private async resolvePrompt(label: string): Promise<PromptRef> {
+    const prompt = await this.options.prompts.resolve(ANSWER_PROMPT, label);
+    if (!prompt) throw new PlatformError('unknown_prompt_label', `prompt ${ANSWER_PROMPT} has no label "${label}"; GET /v1/prompts/${ANSWER_PROMPT} lists its labels`, 422, { prompt: ANSWER_PROMPT, label });
+    return prompt;
   }
 
   private get guardrailsOn(): boolean {
     return this.options.guardrails === 'on';
   }
 
-  private answerInput({ caller, relevanceFloor }: Admitted, input: AnswerRequest, question: string): AnswerRequest {
+  private answerInput({ caller, relevanceFloor, prompt }: Admitted, { promptLabel: _label, ...input }: AnswerRequest & { promptLabel?: string }, question: string): AnswerRequest {
     return {
       ...input,
       question,
+      ...(prompt && { prompt }),
       caller: usageCaller(caller),
       ...(relevanceFloor !== null && { relevanceFloor }),
       ...(this.guardrailsOn && { retrievedInstructions: caller.principal.settings.guardrails.retrievedInstructions }),

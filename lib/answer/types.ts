@@ -1,4 +1,5 @@
 /** Types that cross the answer workflow's boundary. Pure: safe in the workflow sandbox. */
+import type { PromptRef } from '../prompts/prompt-ref';
 import type { RetrieveInput, RetrievedChunk } from '../query/types';
 
 export const NOT_FOUND_ANSWER = 'Not found in the documents.';
@@ -64,6 +65,8 @@ export interface AnswerInput extends RetrieveInput {
   retrievedInstructions?: 'flag' | 'drop';
   /** The collection's relevance floor, where it sets one. */
   relevanceFloor?: number;
+  /** The prompt version to answer with (resolved from its label by the API); unset on runs from before the prompt registry. */
+  prompt?: PromptRef;
 }
 
 export interface AnswerResult extends GroundedAnswer {

@@ -21,6 +21,8 @@ export interface AnswerRecord {
   provider: string;
   model: string;
   promptVersion: string;
+  /** The label that chose the prompt version. */
+  promptLabel: string | null;
   variant: string | null;
   generation: number | null;
   cacheHit: string;
@@ -87,7 +89,7 @@ export interface RatedAnswer {
   feedback: Feedback;
 }
 
-const COLUMNS = ['tenant_id', 'id', 'key_id', 'collection', 'question', 'found', 'answer', 'citations', 'provider', 'model', 'prompt_version', 'variant', 'generation', 'cache_hit', 'fallbacks', 'latency_ms', 'cost_usd', 'trace_id', 'workflow_id'];
+const COLUMNS = ['tenant_id', 'id', 'key_id', 'collection', 'question', 'found', 'answer', 'citations', 'provider', 'model', 'prompt_version', 'prompt_label', 'variant', 'generation', 'cache_hit', 'fallbacks', 'latency_ms', 'cost_usd', 'trace_id', 'workflow_id'];
 const TOTALS = `count(*) as answers, count(*) filter (where not a.found) as not_found, count(f.rating) as rated,
   count(*) filter (where f.rating = 'up') as up, count(*) filter (where f.rating = 'down') as down`;
 
@@ -96,7 +98,7 @@ export class AnswerLog {
   constructor(private readonly db: SqlDatabase) {}
 
   async record(answer: AnswerRecord): Promise<void> {
-    const values = [answer.tenantId, answer.id, answer.keyId, answer.collection, answer.question, answer.found, answer.answer, JSON.stringify(answer.citations), answer.provider, answer.model, answer.promptVersion, answer.variant, answer.generation, answer.cacheHit, answer.fallbacks, answer.latencyMs, answer.costUsd, answer.traceId, answer.workflowId];
+    const values = [answer.tenantId, answer.id, answer.keyId, answer.collection, answer.question, answer.found, answer.answer, JSON.stringify(answer.citations), answer.provider, answer.model, answer.promptVersion, answer.promptLabel, answer.variant, answer.generation, answer.cacheHit, answer.fallbacks, answer.latencyMs, answer.costUsd, answer.traceId, answer.workflowId];
     await this.db.query(`insert into answers (${COLUMNS.join(', ')}) values (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
   }
 
@@ -122,6 +124,7 @@ export class AnswerLog {
       provider: row.provider,
       model: row.model,
       promptVersion: row.prompt_version,
+      promptLabel: row.prompt_label ?? null,
       variant: row.variant,
       generation: row.generation,
       cacheHit: row.cache_hit,

@@ -1,33 +1,55 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
-import { loadPrompt, renderPart } from '../../../lib/prompts/prompt-registry';
+import { after, before, describe, it } from 'node:test';
+import { PromptRegistry } from '../../../lib/prompts/prompt-registry';
+import { migrate } from '../../../lib/stores/migrations';
+import { PromptStore } from '../../../lib/stores/prompt-store';
+import { openEmbeddedPostgres, type SqlDatabase } from '../../../lib/stores/sql';
 
+/** The registry over the embedded database: seeding from prompt files, labels, and immutable versions. */
 describe('prompt registry', () => {
-  it('loads the shipped grounded-answer prompt with its version and content hash', () => {
-    const prompt = loadPrompt('grounded-answer', 'v1');
-    assert.equal(prompt.id, 'grounded-answer@v1');
-    assert.match(prompt.contentHash, /^[0-9a-f]{12}$/);
-    assert.deepEqual(Object.keys(prompt.parts).sort(), ['repair', 'system', 'user']);
-    const user = renderPart(prompt, 'user', { sources: '[1] Thirty days.', question: 'How long?' });
-    assert.match(user, /\[1\] Thirty days\.[\s\S]*Question: How long\?/);
+  let dir: string;
+  let db: SqlDatabase;
+  let prompts: PromptRegistry;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'prompts-'));
+    mkdirSync(join(dir, 'files', 'p'), { recursive: true });
+    writeFileSync(join(dir, 'files', 'p', 'v1.md'), '## system\nBe brief.\n');
+    writeFileSync(join(dir, 'files', 'p', 'v2.md'), '## system\nBe very brief.\n');
+    db = await openEmbeddedPostgres(join(dir, 'db'));
+    await migrate(db);
+    prompts = new PromptRegistry(new PromptStore(db), join(dir, 'files'));
+  });
+  after(async () => {
+    await db?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  it('refuses missing variables, unknown parts and path tricks', () => {
-    const prompt = loadPrompt('grounded-answer', 'v1');
-    assert.throws(() => renderPart(prompt, 'user', { sources: 'x' }), /needs \{\{question\}\}/);
-    assert.throws(() => renderPart(prompt, 'nope', {}), /no "nope" section/);
-    assert.throws(() => loadPrompt('../etc', 'v1'), /invalid prompt reference/);
+  it('seeds each file once, in order, with the production label where the configuration says', async () => {
+    await prompts.seed({ p: 'v1' });
+    await prompts.seed({ p: 'v2' });
+    const versions = await prompts.store.versions('p');
+    assert.deepEqual(versions.map((v) => [v.version, v.author]), [[1, 'repo'], [2, 'repo']]);
+    assert.deepEqual(await prompts.resolve('p', 'production'), { name: 'p', version: 1, label: 'production' }, 'a second start never moves a label that exists');
+    assert.equal((await prompts.template('p', 2)).parts.system, 'Be very brief.');
+    assert.equal(await prompts.resolve('p', 'canary'), null);
   });
 
-  it('gives a changed file a different hash', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'prompts-'));
-    mkdirSync(join(dir, 'p'));
-    writeFileSync(join(dir, 'p', 'v1.md'), '## system\nBe brief.\n');
-    writeFileSync(join(dir, 'p', 'v2.md'), '## system\nBe very brief.\n');
-    assert.notEqual(loadPrompt('p', 'v1', dir).contentHash, loadPrompt('p', 'v2', dir).contentHash);
-    assert.equal(loadPrompt('p', 'v2', dir).parts.system, 'Be very brief.');
+  it('keeps the same text as one version, and numbers new text after the last', async () => {
+    const again = await prompts.store.addVersion('p', '## system\nBe brief.\n', (await prompts.template('p', 1)).contentHash, 'key_000000000001', null);
+    assert.deepEqual([again.created, again.version.version], [false, 1]);
+    const added = await Promise.all(['A', 'B'].map((t) => prompts.store.addVersion('p', `## system\n${t}\n`, t, 'key_000000000001', null)));
+    assert.deepEqual(added.map((a) => a.version.version).sort(), [3, 4], 'two writers at once get distinct numbers');
+  });
+
+  it('records each move of a label with where it came from', async () => {
+    const moved = await prompts.store.moveLabel('p', 'production', 2, { kind: 'move', actor: 'key_000000000001', reason: 'briefer' });
+    assert.deepEqual([moved?.fromVersion, moved?.toVersion], [1, 2]);
+    assert.equal((await prompts.resolve('p', 'production'))?.version, 2, 'the next resolution sees the move');
+    const history = await prompts.store.history('p', 'production');
+    assert.deepEqual(history.map((m) => [m.kind, m.fromVersion, m.toVersion]), [['move', 1, 2], ['seed', null, 1]]);
   });
 });
