@@ -138,10 +138,10 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, prompt
     },
 
     /** The candidates for this answer, in order, and the prompt version that will be used. */
-    async routeAnswer(input: { question: string; chunks: RankedChunk[]; prompt?: PromptRef }): Promise<Route & { promptVersion: string }> {
+    async routeAnswer(input: { question: string; chunks: RankedChunk[]; prompt?: PromptRef; preferredModel?: string }): Promise<Route & { promptVersion: string }> {
       const template = await promptOf(input.prompt);
       const tokens = estimateTokens(renderMessages(template, input.question, input.chunks).map((message) => message.content).join('\n'));
-      return { ...route(gateway.configs(), 'answer', tokens, settings.routingPolicy), promptVersion: promptVersionOf(template) };
+      return { ...route(gateway.configs(), 'answer', tokens, settings.routingPolicy, input.preferredModel), promptVersion: promptVersionOf(template) };
     },
 
     /** One candidate's answer (or its one repair), validated against the chunks it was shown. */

@@ -28,6 +28,7 @@ import { collectionRoutes } from './routes/collections';
 import { documentRoutes } from './routes/documents';
 import { feedbackRoutes } from './routes/feedback';
 import { promptRoutes } from './routes/prompts';
+import { experimentRoutes } from './routes/experiments';
 import { healthRoutes } from './routes/health';
 import { queryRoutes } from './routes/query';
 import { usageRoutes } from './routes/usage';
@@ -35,6 +36,7 @@ import { CollectionService } from './services/collection-service';
 import { DocumentService } from './services/document-service';
 import { FeedbackService } from './services/feedback-service';
 import { PromptService } from './services/prompt-service';
+import { ExperimentService } from './services/experiment-service';
 import { AdminService } from './services/admin-service';
 import { QueryGateway } from './services/query-gateway';
 import { QueryMetrics } from './services/query-metrics';
@@ -162,6 +164,7 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
     ledger: platform.usage,
     answers: platform.answers,
     prompts: platform.prompts,
+    experiments: platform.experiments,
   });
 
   await app.register(healthRoutes, { platform, temporal });
@@ -171,6 +174,10 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   await app.register(queryRoutes, { prefix: '/v1', queries });
   await app.register(usageRoutes, { prefix: '/v1', usage: new UsageService(platform.usage, admin) });
   await app.register(promptRoutes, { prefix: '/v1', prompts: new PromptService(platform.prompts, platform.audit) });
+  await app.register(experimentRoutes, {
+    prefix: '/v1',
+    experiments: new ExperimentService(platform.experiments, platform.prompts, platform.collections, config.chatModels.map((m) => m.name), platform.audit),
+  });
   await app.register(feedbackRoutes, { prefix: '/v1', feedback: new FeedbackService(platform.answers, platform.metadata, platform.collections, admin) });
   await app.register(codecRoutes, { codec: platform.payloads.codec });
   return app;

@@ -24,6 +24,7 @@ import { TenantStore } from './stores/tenant-store';
 import { UsageLedger } from './stores/usage-ledger';
 import { AnswerLog } from './stores/answer-log';
 import { PromptStore } from './stores/prompt-store';
+import { ExperimentStore } from './stores/experiment-store';
 import { PromptRegistry } from './prompts/prompt-registry';
 import { ANSWER_PROMPT } from './prompts/prompt-ref';
 import { QdrantVectorIndex } from './stores/qdrant-index';
@@ -61,6 +62,8 @@ export interface Platform {
   answers: AnswerLog;
   /** Prompt versions and labels, seeded from the repo's prompts/ on first start. */
   prompts: PromptRegistry;
+  /** A/B/n experiments on answers. */
+  experiments: ExperimentStore;
   /** OpenTelemetry for this process (off unless an OTLP endpoint is configured). */
   tracing: Tracing;
   /** Where cached answers and vectors live (Redis or the database); null when both caches are off. */
@@ -168,6 +171,7 @@ export async function openPlatform(config: Config): Promise<Platform> {
       usage: new UsageLedger(db),
       answers: new AnswerLog(db),
       prompts,
+      experiments: new ExperimentStore(db),
       tracing,
       cache: cache?.store ?? null,
       payloads,

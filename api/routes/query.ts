@@ -25,13 +25,20 @@ const queryBody = z
       .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a prompt label is 1-64 characters of a-z, 0-9, ".", "_" and "-"')
       .optional()
       .describe('answers: the label of the prompt to answer with (default "production"), e.g. "canary"'),
+    subject: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('answers: a user or session key; a running experiment always gives the same subject the same variant (without one, each request is assigned afresh)'),
     stream: z
       .boolean()
       .default(false)
       .describe('answer as server-sent events: `delta` {text}, `reset` {reason} (discard the text so far), then `answer` (the JSON response) or `error`'),
   })
   .refine((body) => !(body.stream && body.mode === 'retrieve'), { message: 'stream is only available with mode "answer"', path: ['stream'] })
-  .refine((body) => !(body.promptLabel && body.mode === 'retrieve'), { message: 'promptLabel is only available with mode "answer"', path: ['promptLabel'] });
+  .refine((body) => !(body.promptLabel && body.mode === 'retrieve'), { message: 'promptLabel is only available with mode "answer"', path: ['promptLabel'] })
+  .refine((body) => !(body.subject && body.mode === 'retrieve'), { message: 'subject is only available with mode "answer"', path: ['subject'] });
 
 const retrievedChunk = z.object({
   chunkId: z.string(),
@@ -106,6 +113,10 @@ const answerResponse = z.object({
   model: z.object({ provider: z.string(), model: z.string() }).describe('who answered: a configured model, "extractive", or "none" when nothing relevant was retrieved'),
   promptVersion: z.string().describe('<name>@v<version>#<content hash> of the prompt used'),
   prompt: z.object({ name: z.string(), version: z.number().int(), label: z.string() }).describe('the prompt version answered with, and the label that chose it'),
+  experiment: z
+    .object({ id: z.string(), variant: z.string(), sticky: z.boolean().describe('assigned by the request\'s subject (false: no subject was given)') })
+    .nullable()
+    .describe('the experiment variant this answer was served under; null outside experiments (or when the request named a promptLabel)'),
   usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number(), calls: z.array(modelCall) }),
   fallbacks: z.array(z.string()).describe('candidates passed over, and why'),
   traceId: z.string().regex(/^[0-9a-f]{32}$/).describe("the W3C trace id of this request (the caller's traceparent, or a new one): find its spans in the tracing backend and its calls in the usage ledger"),
@@ -162,14 +173,14 @@ export const queryRoutes: FastifyPluginAsyncZod<{ queries: QueryGateway }> = asy
       },
     },
     async (request, reply) => {
-      const { collection, question, filters, topK, mode, stream, cache, promptLabel } = request.body;
+      const { collection, question, filters, topK, mode, stream, cache, promptLabel, subject } = request.body;
       const input = { tenantId: request.tenantId, collection, question, filters, topK };
       const caller = callerOf(request);
       if (mode === 'retrieve') return { mode, ...(await queries.retrieve(caller, input)) };
-      if (!stream) return { mode, ...present(await queries.answer(caller, { ...input, promptLabel }, cache)) };
+      if (!stream) return { mode, ...present(await queries.answer(caller, { ...input, promptLabel, subject }, cache)) };
 
       // Guard and budget first: their refusals are plain 400/429 answers, not stream events.
-      const admitted = await queries.admit(caller, { ...input, mode, promptLabel });
+      const admitted = await queries.admit(caller, { ...input, mode, promptLabel, subject });
       // Server-sent events: the reply is written here, not by Fastify's serializer. The stream
       // opens with its first event, so a failure before (the run could not start) is a plain answer.
       const out = reply.raw;

@@ -8,6 +8,8 @@ import { guardAnswer, guardQuestion, retrievalDecision, type GuardDecision } fro
 import { MaskingStream } from '../../lib/guardrails/masking-stream';
 import type { RetrieveInput } from '../../lib/query/types';
 import { estimateTokens } from '../../lib/text/estimate-tokens';
+import { assignVariant } from '../../lib/experiments/assignment';
+import type { ExperimentStore } from '../../lib/stores/experiment-store';
 import type { PromptRegistry } from '../../lib/prompts/prompt-registry';
 import { ANSWER_PROMPT, DEFAULT_LABEL, type PromptRef } from '../../lib/prompts/prompt-ref';
 import type { AnswerLog } from '../../lib/stores/answer-log';
@@ -42,13 +44,25 @@ export interface QueryGatewayOptions {
   answers?: Pick<AnswerLog, 'record'>;
   /** Resolves the prompt label an answer asks for to the version it renders. */
   prompts: Pick<PromptRegistry, 'resolve'>;
+  /** Finds the running experiment an answer falls in. */
+  experiments?: Pick<ExperimentStore, 'runningFor'>;
 }
 
 export type Question = RetrieveInput & {
   mode: 'retrieve' | 'answer';
-  /** Answers: the prompt label to answer with (default: production). */
+  /** Answers: the prompt label to answer with (default: production). Naming one keeps the answer out of experiments. */
   promptLabel?: string;
+  /** Answers: the user or session an experiment assigns (the same one always gets the same variant). */
+  subject?: string;
 };
+
+/** Where an answer fell in a running experiment. */
+export interface Assignment {
+  id: string;
+  variant: string;
+  /** Assigned by the caller's subject; false: by this request alone (no subject given). */
+  sticky: boolean;
+}
 
 /** What a caller may ask of the answer cache for one request. */
 export type CacheRequest = 'on' | 'off';
@@ -63,11 +77,13 @@ export type GatewayAnswer = Answer & {
   answerId: string;
   /** The prompt version it was answered with, and the label that chose it. */
   prompt: PromptRef;
+  /** The experiment variant it was served under; null outside experiments. */
+  experiment: Assignment | null;
   guardrails: GuardDecision[];
   cache: CacheOutcome;
 };
 
-type UnloggedAnswer = Omit<GatewayAnswer, 'answerId' | 'prompt'>;
+type UnloggedAnswer = Omit<GatewayAnswer, 'answerId' | 'prompt' | 'experiment'>;
 
 
 /** A question past the input guard, with its tokens reserved: what a run starts from. */
@@ -89,6 +105,8 @@ export interface Admitted {
   generation: number | null;
   /** Answers: the prompt version the label resolved to (null for retrievals). */
   prompt: PromptRef | null;
+  /** Answers in a running experiment: the variant, and the model it routes first. */
+  experiment: (Assignment & { preferredModel?: string }) | null;
 }
 
 /**
@@ -107,7 +125,7 @@ export class QueryGateway {
     });
   }
 
-  async answer(caller: Caller, input: AnswerRequest & { promptLabel?: string }, cache: CacheRequest = 'on'): Promise<GatewayAnswer> {
+  async answer(caller: Caller, input: AnswerRequest & { promptLabel?: string; subject?: string }, cache: CacheRequest = 'on'): Promise<GatewayAnswer> {
     const admitted = await this.admit(caller, { ...input, mode: 'answer' });
     const lookup = await this.lookUp(admitted, cache);
     if ('answer' in lookup) return this.log(admitted, await this.serveCached(admitted, lookup.hit, lookup.ms));
@@ -119,7 +137,7 @@ export class QueryGateway {
   }
 
   /** Streams an admitted question: refusals (400, 429) were answered before the stream began. A cached answer streams sentence by sentence. */
-  async streamAnswer(admitted: Admitted, input: AnswerRequest & { promptLabel?: string }, events: { onEvent: (event: StreamEvent) => void; closed: AbortSignal }, cache: CacheRequest = 'on'): Promise<GatewayAnswer> {
+  async streamAnswer(admitted: Admitted, input: AnswerRequest & { promptLabel?: string; subject?: string }, events: { onEvent: (event: StreamEvent) => void; closed: AbortSignal }, cache: CacheRequest = 'on'): Promise<GatewayAnswer> {
     const { caller } = admitted;
     const lookup = await this.lookUp(admitted, cache);
     if ('answer' in lookup) {
@@ -176,8 +194,10 @@ export class QueryGateway {
       await this.options.ceiling?.release(hold);
       throw error;
     }
-    const prompt = input.mode === 'answer' ? await this.resolvePrompt(input.promptLabel ?? DEFAULT_LABEL) : null;
-    return { caller, input, question, decisions, estimate, reservation, hold, relevanceFloor, contentVersion, generation, prompt };
+    const experiment = input.mode === 'answer' ? await this.assign(caller, input) : null;
+    const prompt = input.mode === 'answer' ? await this.resolvePrompt(experiment?.promptLabel ?? input.promptLabel ?? DEFAULT_LABEL) : null;
+    const assignment = experiment && { id: experiment.id, variant: experiment.variant, sticky: experiment.sticky, ...(experiment.model && { preferredModel: experiment.model }) };
+    return { caller, input, question, decisions, estimate, reservation, hold, relevanceFloor, contentVersion, generation, prompt, experiment: assignment };
   }
 
   /**
@@ -200,7 +220,7 @@ export class QueryGateway {
       topK: input.topK,
       mode: input.mode,
       // The prompt version, not the label: labels pointing at one version share its answers.
-      settings: { deployment: cache.settings, relevanceFloor, guardrails: this.guardrailsOn ? settings.guardrails : 'off', prompt: admitted.prompt && { name: admitted.prompt.name, version: admitted.prompt.version } },
+      settings: { deployment: cache.settings, relevanceFloor, guardrails: this.guardrailsOn ? settings.guardrails : 'off', prompt: admitted.prompt && { name: admitted.prompt.name, version: admitted.prompt.version }, preferredModel: admitted.experiment?.preferredModel ?? null },
     };
     const { result, calls } = await collectEmbeddingCalls(() => cache.answers.lookup(scope, question, { mode, threshold: settings.cache.semanticThreshold }));
     const { requestId, traceId } = admitted.caller;
@@ -250,12 +270,14 @@ export class QueryGateway {
   }
 
   /** Gives the served answer its id and keeps it (as the asker saw it, masked where the output guard masked) for feedback. */
-  private async log(admitted: Admitted, served: UnloggedAnswer & { prompt?: PromptRef }): Promise<GatewayAnswer> {
+  private async log(admitted: Admitted, served: UnloggedAnswer & { prompt?: PromptRef; experiment?: Assignment | null }): Promise<GatewayAnswer> {
     const answerId = randomUUID();
     const { principal } = admitted.caller;
     // A cached answer was made with the same version (it is part of the cache scope), maybe under another label.
-    const { prompt: _stored, ...answer } = served;
+    const { prompt: _stored, experiment: _storedExperiment, ...answer } = served;
     const prompt = admitted.prompt as PromptRef;
+    const { preferredModel: _model, ...experiment } = admitted.experiment ?? { preferredModel: undefined };
+    const assignment = admitted.experiment ? (experiment as Assignment) : null;
     await this.options.answers?.record({
       tenantId: principal.tenantId,
       id: answerId,
@@ -269,7 +291,11 @@ export class QueryGateway {
       model: answer.answeredBy.model,
       promptVersion: answer.promptVersion,
       promptLabel: prompt.label,
-      variant: null,
+      experimentId: assignment?.id ?? null,
+      variant: assignment?.variant ?? null,
+      repairs: answer.usage.calls.filter((call) => call.outcome === 'invalid_output').length,
+      inputTokens: answer.usage.inputTokens,
+      outputTokens: answer.usage.outputTokens,
       generation: admitted.generation,
       cacheHit: answer.cache.hit,
       fallbacks: answer.fallbacks.length,
@@ -278,7 +304,16 @@ export class QueryGateway {
       traceId: admitted.caller.traceId,
       workflowId: answer.workflowId,
     });
-    return { answerId, ...answer, prompt };
+    return { answerId, ...answer, prompt, experiment: assignment };
+  }
+
+  /** The running experiment's variant for this answer; none when the caller named a prompt label itself. */
+  private async assign(caller: Caller, input: Question) {
+    if (input.promptLabel || !this.options.experiments) return null;
+    const experiment = await this.options.experiments.runningFor(caller.principal.tenantId, input.collection);
+    if (!experiment) return null;
+    const variant = assignVariant(experiment.id, input.subject ?? caller.requestId, experiment.variants);
+    return { id: experiment.id, variant: variant.name, sticky: input.subject !== undefined, promptLabel: variant.promptLabel, model: variant.model };
   }
 
   private async resolvePrompt(label: string): Promise<PromptRef> {
@@ -291,11 +326,12 @@ export class QueryGateway {
     return this.options.guardrails === 'on';
   }
 
-  private answerInput({ caller, relevanceFloor, prompt }: Admitted, { promptLabel: _label, ...input }: AnswerRequest & { promptLabel?: string }, question: string): AnswerRequest {
+  private answerInput({ caller, relevanceFloor, prompt, experiment }: Admitted, { promptLabel: _label, subject: _subject, ...input }: AnswerRequest & { promptLabel?: string; subject?: string }, question: string): AnswerRequest {
     return {
       ...input,
       question,
       ...(prompt && { prompt }),
+      ...(experiment?.preferredModel && { preferredModel: experiment.preferredModel }),
       caller: usageCaller(caller),
       ...(relevanceFloor !== null && { relevanceFloor }),
       ...(this.guardrailsOn && { retrievedInstructions: caller.principal.settings.guardrails.retrievedInstructions }),

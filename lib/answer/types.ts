@@ -67,6 +67,8 @@ export interface AnswerInput extends RetrieveInput {
   relevanceFloor?: number;
   /** The prompt version to answer with (resolved from its label by the API); unset on runs from before the prompt registry. */
   prompt?: PromptRef;
+  /** An experiment variant's model: routed first, the others behind it. */
+  preferredModel?: string;
 }
 
 export interface AnswerResult extends GroundedAnswer {

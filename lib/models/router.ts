@@ -33,9 +33,10 @@ export interface Route {
 
 /**
  * Orders the candidates able to take a task of about `inputTokens`: those whose context window is
- * too small are left out, the rest ordered as configured, by estimated cost, or by typical latency.
+ * too small are left out, the rest ordered as configured, by estimated cost, or by typical latency
+ * (a `preferred` candidate that fits goes first).
  */
-export function route(models: ChatModelConfig[], task: Task, inputTokens: number, policy: RoutingPolicy): Route {
+export function route(models: ChatModelConfig[], task: Task, inputTokens: number, policy: RoutingPolicy, preferred?: string): Route {
   const able = models.filter((model) => model.tasks.includes(task));
   const fitting = able.filter((model) => model.contextTokens >= inputTokens + model.maxOutputTokens);
   const skipped = able
@@ -47,7 +48,10 @@ export function route(models: ChatModelConfig[], task: Task, inputTokens: number
     policy === 'cheapest' ? [...fitting].sort((a, b) => cost(a) - cost(b))
     : policy === 'fastest' ? [...fitting].sort((a, b) => a.typicalLatencyMs - b.typicalLatencyMs)
     : fitting;
-  return { candidates: ordered.map((model) => model.name), skipped };
+  const names = ordered.map((model) => model.name);
+  // An experiment's variant puts its model first; the others stay behind it as fallbacks.
+  const first = preferred && names.includes(preferred) ? [preferred, ...names.filter((name) => name !== preferred)] : names;
+  return { candidates: first, skipped };
 }
 
 export function costUsd(model: Pick<ChatModelConfig, 'costPerMillionInputUsd' | 'costPerMillionOutputUsd'>, inputTokens: number, outputTokens: number): number {

@@ -23,12 +23,17 @@ export interface AnswerRecord {
   promptVersion: string;
   /** The label that chose the prompt version. */
   promptLabel: string | null;
+  experimentId: string | null;
   variant: string | null;
   generation: number | null;
   cacheHit: string;
   fallbacks: number;
   latencyMs: number;
   costUsd: number;
+  /** Replies rejected by validation (each repaired, or passed over). */
+  repairs: number;
+  inputTokens: number;
+  outputTokens: number;
   traceId: string;
   workflowId: string;
 }
@@ -89,7 +94,7 @@ export interface RatedAnswer {
   feedback: Feedback;
 }
 
-const COLUMNS = ['tenant_id', 'id', 'key_id', 'collection', 'question', 'found', 'answer', 'citations', 'provider', 'model', 'prompt_version', 'prompt_label', 'variant', 'generation', 'cache_hit', 'fallbacks', 'latency_ms', 'cost_usd', 'trace_id', 'workflow_id'];
+const COLUMNS = ['tenant_id', 'id', 'key_id', 'collection', 'question', 'found', 'answer', 'citations', 'provider', 'model', 'prompt_version', 'prompt_label', 'experiment_id', 'variant', 'generation', 'cache_hit', 'fallbacks', 'latency_ms', 'cost_usd', 'repairs', 'input_tokens', 'output_tokens', 'trace_id', 'workflow_id'];
 const TOTALS = `count(*) as answers, count(*) filter (where not a.found) as not_found, count(f.rating) as rated,
   count(*) filter (where f.rating = 'up') as up, count(*) filter (where f.rating = 'down') as down`;
 
@@ -98,7 +103,7 @@ export class AnswerLog {
   constructor(private readonly db: SqlDatabase) {}
 
   async record(answer: AnswerRecord): Promise<void> {
-    const values = [answer.tenantId, answer.id, answer.keyId, answer.collection, answer.question, answer.found, answer.answer, JSON.stringify(answer.citations), answer.provider, answer.model, answer.promptVersion, answer.promptLabel, answer.variant, answer.generation, answer.cacheHit, answer.fallbacks, answer.latencyMs, answer.costUsd, answer.traceId, answer.workflowId];
+    const values = [answer.tenantId, answer.id, answer.keyId, answer.collection, answer.question, answer.found, answer.answer, JSON.stringify(answer.citations), answer.provider, answer.model, answer.promptVersion, answer.promptLabel, answer.experimentId, answer.variant, answer.generation, answer.cacheHit, answer.fallbacks, answer.latencyMs, answer.costUsd, answer.repairs, answer.inputTokens, answer.outputTokens, answer.traceId, answer.workflowId];
     await this.db.query(`insert into answers (${COLUMNS.join(', ')}) values (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
   }
 
@@ -125,7 +130,11 @@ export class AnswerLog {
       model: row.model,
       promptVersion: row.prompt_version,
       promptLabel: row.prompt_label ?? null,
+      experimentId: row.experiment_id ?? null,
       variant: row.variant,
+      repairs: row.repairs,
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
       generation: row.generation,
       cacheHit: row.cache_hit,
       fallbacks: row.fallbacks,

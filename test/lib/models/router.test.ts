@@ -21,6 +21,12 @@ describe('router', () => {
     assert.deepEqual(result.skipped, ['small: about 3900 input tokens exceed its context window of 4096']);
   });
 
+  it("puts an experiment's preferred model first, unless it cannot take the prompt", () => {
+    assert.deepEqual(route(models, 'answer', 1000, 'fastest', 'small').candidates, ['small', 'claude', 'big']);
+    assert.deepEqual(route(models, 'answer', 3900, 'configured', 'small').candidates, ['big', 'claude']);
+    assert.deepEqual(route(models, 'answer', 1000, 'configured', 'unknown').candidates, ['big', 'claude', 'small']);
+  });
+
   it('prices calls per million tokens', () => {
     assert.equal(costUsd(models[0] as never, 1_000_000, 100_000), 3.5);
   });
