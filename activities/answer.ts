@@ -31,6 +31,8 @@ export interface AnswerDependencies {
   settings: { relevanceFloor: number; routingPolicy: RoutingPolicy };
   /** Model and scoring calls go into the usage ledger, charged to the context the workflow passes. */
   usage?: UsageRecorder;
+  /** Latency measured from real calls per candidate (the `fastest` routing policy orders by it). */
+  latencies?: () => Promise<ReadonlyMap<string, number>>;
 }
 
 export interface RerankInput {
@@ -90,7 +92,7 @@ export interface CandidateFailure {
 }
 
 
-export function createAnswerActivities({ gateway, reranker, evidence, db, prompts, settings, usage }: AnswerDependencies) {
+export function createAnswerActivities({ gateway, reranker, evidence, db, prompts, settings, usage, latencies }: AnswerDependencies) {
   const promptOf = async (ref: PromptRef | undefined): Promise<PromptTemplate> => {
     if (ref) return prompts.template(ref.name, ref.version);
     const current = await prompts.resolve(ANSWER_PROMPT, DEFAULT_LABEL);
@@ -138,10 +140,11 @@ export function createAnswerActivities({ gateway, reranker, evidence, db, prompt
     },
 
     /** The candidates for this answer, in order, and the prompt version that will be used. */
-    async routeAnswer(input: { question: string; chunks: RankedChunk[]; prompt?: PromptRef; preferredModel?: string }): Promise<Route & { promptVersion: string }> {
+    async routeAnswer(input: { question: string; chunks: RankedChunk[]; prompt?: PromptRef; preferredModel?: string; allowedModels?: string[] | null }): Promise<Route & { promptVersion: string }> {
       const template = await promptOf(input.prompt);
       const tokens = estimateTokens(renderMessages(template, input.question, input.chunks).map((message) => message.content).join('\n'));
-      return { ...route(gateway.configs(), 'answer', tokens, settings.routingPolicy, input.preferredModel), promptVersion: promptVersionOf(template) };
+      const options = { preferred: input.preferredModel, allowed: input.allowedModels, measuredLatencyMs: await latencies?.().catch(() => undefined) };
+      return { ...route(gateway.configs(), 'answer', tokens, settings.routingPolicy, options), promptVersion: promptVersionOf(template) };
     },
 
     /** One candidate's answer (or its one repair), validated against the chunks it was shown. */

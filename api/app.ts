@@ -29,6 +29,7 @@ import { documentRoutes } from './routes/documents';
 import { feedbackRoutes } from './routes/feedback';
 import { promptRoutes } from './routes/prompts';
 import { experimentRoutes } from './routes/experiments';
+import { modelRoutes } from './routes/models';
 import { healthRoutes } from './routes/health';
 import { queryRoutes } from './routes/query';
 import { usageRoutes } from './routes/usage';
@@ -37,6 +38,7 @@ import { DocumentService } from './services/document-service';
 import { FeedbackService } from './services/feedback-service';
 import { PromptService } from './services/prompt-service';
 import { ExperimentService } from './services/experiment-service';
+import { ModelService } from './services/model-service';
 import { AdminService } from './services/admin-service';
 import { QueryGateway } from './services/query-gateway';
 import { QueryMetrics } from './services/query-metrics';
@@ -122,7 +124,7 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   await app.register(auth, { mode: config.GATEWAY_AUTH, tenants: platform.tenants, failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE });
   if (config.RATE_LIMITS === 'on') await app.register(rateLimits, { defaultPerMinute: config.RATE_LIMIT_PER_MINUTE, redis });
 
-  const admin = new AdminService(platform.tenants, platform.audit);
+  const admin = new AdminService(platform.tenants, platform.audit, config.chatModels.map((m) => m.name));
   const collections = new CollectionService(platform, temporal);
   const counters = redis
     ? new FallbackCounterStore(new RedisCounterStore(redis), new MemoryCounterStore(), (error) => app.log.warn({ err: error }, 'budgets counted in this instance while redis is unavailable'))
@@ -174,6 +176,7 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   await app.register(queryRoutes, { prefix: '/v1', queries });
   await app.register(usageRoutes, { prefix: '/v1', usage: new UsageService(platform.usage, admin) });
   await app.register(promptRoutes, { prefix: '/v1', prompts: new PromptService(platform.prompts, platform.audit) });
+  await app.register(modelRoutes, { prefix: '/v1', models: new ModelService(config.chatModels, platform.usage) });
   await app.register(experimentRoutes, {
     prefix: '/v1',
     experiments: new ExperimentService(platform.experiments, platform.prompts, platform.collections, config.chatModels.map((m) => m.name), platform.audit),

@@ -223,6 +223,7 @@ export const settingsChange = z
       .strict()
       .optional(),
     cache: tenantSettingsSchema.shape.cache.unwrap().partial().strict().optional(),
+    models: tenantSettingsSchema.shape.models.unwrap().partial().strict().optional(),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { measuredLatencies } from '../lib/models/measured-latency';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createAnswerActivities, createDeletionActivities, createIngestActivities, createQueryActivities, createReindexActivities } from '../activities';
@@ -112,6 +113,7 @@ export async function createPlatformWorkers(platform: Platform, options: { addre
         evidence,
         db: platform.db,
         prompts: platform.prompts,
+        latencies: measuredLatencies(platform.usage),
         settings: { relevanceFloor: config.RELEVANCE_FLOOR, routingPolicy: config.ROUTING_POLICY },
         usage,
       }),

@@ -52,7 +52,7 @@ export async function answerQueryWorkflow(input: AnswerInput): Promise<AnswerRes
   const fallbacks: string[] = [];
   // The prompt version the API resolved; runs from before render the production label's.
   const prompt = patched('prompt-registry') ? { prompt: input.prompt } : {};
-  const plan = await routeAnswer({ question: input.question, chunks, ...prompt, ...(input.preferredModel && { preferredModel: input.preferredModel }) });
+  const plan = await routeAnswer({ question: input.question, chunks, ...prompt, ...(input.preferredModel && { preferredModel: input.preferredModel }), ...(input.allowedModels && { allowedModels: input.allowedModels }) });
   const notFound = (reason: NotFoundReason['reason']): NotFoundReason => ({
     reason,
     bestScore: reranked.closest?.[0]?.score ?? null,

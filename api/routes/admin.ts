@@ -5,7 +5,7 @@ import { auditEntryView, createTenantBody, errorBody, issueKeyBody, issuedKey, k
 import { callerOf } from '../plugins/auth';
 import type { AdminService } from '../services/admin-service';
 
-const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody, 429: errorBody };
+const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody, 422: errorBody, 429: errorBody };
 const admin = { scopes: ['admin'] as const };
 const keyParams = tenantIdParam.extend({ keyId: z.string().regex(/^key_[0-9a-f]{12}$/, 'a key id looks like key_0123456789ab') });
 

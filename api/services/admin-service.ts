@@ -10,6 +10,7 @@ export interface SettingsChange {
   rateLimit?: Partial<TenantSettings['rateLimit']>;
   guardrails?: Partial<Omit<TenantSettings['guardrails'], 'pii'>> & { pii?: Partial<TenantSettings['guardrails']['pii']> };
   cache?: Partial<TenantSettings['cache']>;
+  models?: Partial<TenantSettings['models']>;
 }
 
 /**
@@ -21,10 +22,13 @@ export class AdminService {
   constructor(
     private readonly tenants: TenantStore,
     private readonly audit: AuditLog,
+    /** The configured chat models: what an allow-list may name. */
+    private readonly modelNames: readonly string[] = [],
   ) {}
 
   async createTenant(caller: Caller, request: { id: string; name: string; settings?: SettingsChange }): Promise<TenantRecord> {
     requirePlatformAdmin(caller, 'create tenants');
+    this.checkModels(request.settings);
     const settings = mergeSettings(tenantSettingsSchema.parse({}), request.settings ?? {});
     const tenant = await this.tenants.create({ id: request.id, name: request.name, settings });
     await this.record(caller, tenant.id, 'tenant_created', tenant.id, { name: tenant.name, settings });
@@ -42,13 +46,20 @@ export class AdminService {
 
   async updateTenant(caller: Caller, tenantId: string, change: { name?: string; settings?: SettingsChange }): Promise<TenantRecord> {
     const tenant = await this.visibleTenant(caller, tenantId);
-    if (!caller.principal.platformAdmin && (change.name !== undefined || change.settings?.budgets || change.settings?.rateLimit)) {
-      throw new PlatformError('platform_admin_required', "a tenant's name, budgets and rate limits are set by the platform's operators", 403);
+    if (!caller.principal.platformAdmin && (change.name !== undefined || change.settings?.budgets || change.settings?.rateLimit || change.settings?.models)) {
+      throw new PlatformError('platform_admin_required', "a tenant's name, budgets, rate limits and allowed models are set by the platform's operators", 403);
     }
+    this.checkModels(change.settings);
     const settings = change.settings ? mergeSettings(tenant.settings, change.settings) : undefined;
     const updated = (await this.tenants.update(tenantId, { name: change.name, settings })) as TenantRecord;
     await this.record(caller, tenantId, 'tenant_updated', tenantId, { ...(change.name !== undefined && { name: change.name }), ...(change.settings && { settings: change.settings }) });
     return updated;
+  }
+
+  /** An allow-list naming a model that is not configured is a typo that would silently lock the tenant out of it. */
+  private checkModels(settings: SettingsChange | undefined): void {
+    const unknown = (settings?.models?.allowed ?? []).filter((name) => !this.modelNames.includes(name));
+    if (unknown.length > 0) throw new PlatformError('unknown_model', `no configured chat model ${unknown.join(', ')} (configured: ${this.modelNames.join(', ') || 'none'})`, 422, { unknown, configured: this.modelNames });
   }
 
   async issueKey(caller: Caller, tenantId: string, request: { name: string; scopes: Scope[]; rateLimitPerMinute?: number | null }): Promise<{ key: string; record: ApiKeyRecord }> {
@@ -108,5 +119,6 @@ function mergeSettings(current: TenantSettings, change: SettingsChange): TenantS
     rateLimit: { ...current.rateLimit, ...change.rateLimit },
     guardrails: { ...current.guardrails, ...change.guardrails, pii: { ...current.guardrails.pii, ...change.guardrails?.pii } },
     cache: { ...current.cache, ...change.cache },
+    models: { ...current.models, ...change.models },
   });
 }

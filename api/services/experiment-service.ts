@@ -40,6 +40,10 @@ export class ExperimentService {
       if (variant.model && !this.models.includes(variant.model)) {
         throw new PlatformError('unknown_model', `variant ${variant.name}: no configured chat model ${variant.model} (configured: ${this.models.join(', ') || 'none'})`, 422, { variant: variant.name, model: variant.model });
       }
+      const allowed = caller.principal.settings.models.allowed;
+      if (variant.model && allowed && !allowed.includes(variant.model)) {
+        throw new PlatformError('model_not_allowed', `variant ${variant.name}: this tenant may not use chat model ${variant.model} (allowed: ${allowed.join(', ') || 'none'})`, 422, { variant: variant.name, model: variant.model, allowed });
+      }
     }
     const experiment = await this.experiments.create({ tenantId, id: `exp_${randomBytes(6).toString('hex')}`, name: body.name, collection: body.collection ?? null, variants: body.variants, createdBy: keyId });
     await this.record(caller, 'experiment_created', experiment.id, { name: experiment.name, collection: experiment.collection, variants: experiment.variants });

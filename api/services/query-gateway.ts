@@ -220,7 +220,7 @@ export class QueryGateway {
       topK: input.topK,
       mode: input.mode,
       // The prompt version, not the label: labels pointing at one version share its answers.
-      settings: { deployment: cache.settings, relevanceFloor, guardrails: this.guardrailsOn ? settings.guardrails : 'off', prompt: admitted.prompt && { name: admitted.prompt.name, version: admitted.prompt.version }, preferredModel: admitted.experiment?.preferredModel ?? null },
+      settings: { deployment: cache.settings, relevanceFloor, guardrails: this.guardrailsOn ? settings.guardrails : 'off', prompt: admitted.prompt && { name: admitted.prompt.name, version: admitted.prompt.version }, preferredModel: admitted.experiment?.preferredModel ?? null, allowedModels: settings.models.allowed },
     };
     const { result, calls } = await collectEmbeddingCalls(() => cache.answers.lookup(scope, question, { mode, threshold: settings.cache.semanticThreshold }));
     const { requestId, traceId } = admitted.caller;
@@ -332,6 +332,7 @@ export class QueryGateway {
       question,
       ...(prompt && { prompt }),
       ...(experiment?.preferredModel && { preferredModel: experiment.preferredModel }),
+      ...(caller.principal.settings.models.allowed && { allowedModels: caller.principal.settings.models.allowed }),
       caller: usageCaller(caller),
       ...(relevanceFloor !== null && { relevanceFloor }),
       ...(this.guardrailsOn && { retrievedInstructions: caller.principal.settings.guardrails.retrievedInstructions }),

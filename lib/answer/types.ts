@@ -69,6 +69,8 @@ export interface AnswerInput extends RetrieveInput {
   prompt?: PromptRef;
   /** An experiment variant's model: routed first, the others behind it. */
   preferredModel?: string;
+  /** The tenant's allow-list of chat models; unset: every configured one. */
+  allowedModels?: string[];
 }
 
 export interface AnswerResult extends GroundedAnswer {

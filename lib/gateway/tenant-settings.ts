@@ -73,6 +73,17 @@ export const tenantSettingsSchema = z
       })
       .strict()
       .default({ answers: 'semantic', semanticThreshold: null }),
+    models: z
+      .object({
+        allowed: z
+          .array(z.string().min(1).max(40))
+          .max(100)
+          .nullable()
+          .default(null)
+          .describe('the configured chat models this tenant may be routed to; null: every one. A tenant allowed none is answered extractively'),
+      })
+      .strict()
+      .default({ allowed: null }),
   })
   .strict();
 

@@ -36,17 +36,30 @@ export interface Route {
  * too small are left out, the rest ordered as configured, by estimated cost, or by typical latency
  * (a `preferred` candidate that fits goes first).
  */
-export function route(models: ChatModelConfig[], task: Task, inputTokens: number, policy: RoutingPolicy, preferred?: string): Route {
-  const able = models.filter((model) => model.tasks.includes(task));
+export interface RouteOptions {
+  /** An experiment variant's model: first when it fits and is allowed. */
+  preferred?: string;
+  /** The tenant's allow-list; null or unset: every configured model. */
+  allowed?: readonly string[] | null;
+  /** Latency measured from real calls, by candidate name; what `fastest` orders by where known. */
+  measuredLatencyMs?: ReadonlyMap<string, number>;
+}
+
+export function route(models: ChatModelConfig[], task: Task, inputTokens: number, policy: RoutingPolicy, options: RouteOptions = {}): Route {
+  const { preferred, allowed, measuredLatencyMs } = options;
+  const forbidden = allowed ? models.filter((model) => !allowed.includes(model.name)) : [];
+  const able = models.filter((model) => model.tasks.includes(task) && !forbidden.includes(model));
   const fitting = able.filter((model) => model.contextTokens >= inputTokens + model.maxOutputTokens);
-  const skipped = able
-    .filter((model) => !fitting.includes(model))
-    .map((model) => `${model.name}: about ${inputTokens} input tokens exceed its context window of ${model.contextTokens}`);
+  const skipped = [
+    ...forbidden.map((model) => `${model.name}: not on this tenant's allow-list`),
+    ...able.filter((model) => !fitting.includes(model)).map((model) => `${model.name}: about ${inputTokens} input tokens exceed its context window of ${model.contextTokens}`),
+  ];
+  const latency = (model: ChatModelConfig) => measuredLatencyMs?.get(model.name) ?? model.typicalLatencyMs;
   const cost = (model: ChatModelConfig) =>
     inputTokens * model.costPerMillionInputUsd + model.maxOutputTokens * model.costPerMillionOutputUsd;
   const ordered =
     policy === 'cheapest' ? [...fitting].sort((a, b) => cost(a) - cost(b))
-    : policy === 'fastest' ? [...fitting].sort((a, b) => a.typicalLatencyMs - b.typicalLatencyMs)
+    : policy === 'fastest' ? [...fitting].sort((a, b) => latency(a) - latency(b))
     : fitting;
   const names = ordered.map((model) => model.name);
   // An experiment's variant puts its model first; the others stay behind it as fallbacks.

@@ -73,6 +73,16 @@ export class UsageLedger {
     await this.db.query(`insert into usage_events (${COLUMNS.join(', ')}) values ${rows.join(', ')}`, params);
   }
 
+  /** Median and 95th percentile latency of successful chat calls per candidate since a moment, for those with at least `minCalls`. */
+  async chatLatencies(since: Date, minCalls: number): Promise<Map<string, { p50: number; p95: number; calls: number }>> {
+    const rows = await this.db.query<{ provider: string; p50: number; p95: number; calls: string | number }>(
+      `select provider, percentile_cont(0.5) within group (order by latency_ms) as p50, percentile_cont(0.95) within group (order by latency_ms) as p95, count(*) as calls
+       from usage_events where operation = 'chat' and outcome = 'valid' and at >= $1 group by provider having count(*) >= $2`,
+      [since.toISOString(), minCalls],
+    );
+    return new Map(rows.map((row) => [row.provider, { p50: Number(row.p50), p95: Number(row.p95), calls: Number(row.calls) }]));
+  }
+
   /** A tenant's spend in USD since a moment (cost ceilings read the UTC day so far). */
   async spentSince(tenantId: string, since: Date): Promise<number> {
     const [row] = await this.db.query<{ spent: number | string | null }>('select coalesce(sum(cost_usd), 0) as spent from usage_events where tenant_id = $1 and at >= $2', [tenantId, since.toISOString()]);

@@ -17,6 +17,8 @@ describe('gateway: tenants, keys, isolation, limits, audit', () => {
   let globex: ApiClient;
   let acmeRun: string;
   let acmeKeyId: string;
+  let acmeAnswer: string;
+  let acmeExperiment: string;
 
   before(async () => {
     stack = await startStack({ RATE_LIMIT_PER_MINUTE: '1000' });
@@ -32,6 +34,12 @@ describe('gateway: tenants, keys, isolation, limits, audit', () => {
     assert.equal(run.status, 202, JSON.stringify(run.body));
     acmeRun = run.body.id;
     await waitFor('the re-index', async () => (await acme.get(`/v1/collections/plans/reindex/${acmeRun}`)).body, (r) => r.stage === 'done', 120_000, 100);
+    const answer = await acme.postJson('/v1/query', { collection: 'plans', question: 'When does Project Falcon launch?' });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    acmeAnswer = answer.body.answerId;
+    const experiment = await acme.postJson('/v1/experiments', { name: 'acme only', variants: [{ name: 'a', weight: 50 }, { name: 'b', weight: 50 }] });
+    assert.equal(experiment.status, 201, JSON.stringify(experiment.body));
+    acmeExperiment = experiment.body.id;
   });
   after(async () => stack?.close());
 
@@ -53,6 +61,26 @@ describe('gateway: tenants, keys, isolation, limits, audit', () => {
       ['GET', '/v1/admin/tenants/{tenantId}/keys', '/v1/admin/tenants/acme/keys', undefined, 404, 'tenant_not_found'],
       ['GET', '/v1/admin/audit', '/v1/admin/audit?tenantId=acme', undefined, 404, 'tenant_not_found'],
       ['GET', '/v1/usage', '/v1/usage?tenantId=acme', undefined, 404, 'tenant_not_found'],
+      ['GET', '/v1/answers/{answerId}', `/v1/answers/${acmeAnswer}`, undefined, 404, 'answer_not_found'],
+      ['POST', '/v1/answers/{answerId}/feedback', `/v1/answers/${acmeAnswer}/feedback`, { rating: 'down' }, 404, 'answer_not_found'],
+      ['GET', '/v1/feedback', '/v1/feedback?tenantId=acme', undefined, 404, 'tenant_not_found'],
+      ['GET', '/v1/collections/{collection}/eval-candidates', '/v1/collections/plans/eval-candidates', undefined, 404, 'collection_not_found'],
+      ['GET', '/v1/experiments', '/v1/experiments', undefined, 200, ''],
+      ['GET', '/v1/experiments/{id}', `/v1/experiments/${acmeExperiment}`, undefined, 404, 'experiment_not_found'],
+      ['GET', '/v1/experiments/{id}/results', `/v1/experiments/${acmeExperiment}/results`, undefined, 404, 'experiment_not_found'],
+      ['POST', '/v1/experiments/{id}/start', `/v1/experiments/${acmeExperiment}/start`, undefined, 404, 'experiment_not_found'],
+      ['POST', '/v1/experiments/{id}/stop', `/v1/experiments/${acmeExperiment}/stop`, undefined, 404, 'experiment_not_found'],
+      ['POST', '/v1/experiments', '/v1/experiments', { name: 'on acme', collection: 'plans', variants: [{ name: 'a', weight: 50 }, { name: 'b', weight: 50 }] }, 404, 'collection_not_found'],
+      // Prompts and models are the platform's, shared by every tenant: read by any admin, changed by operators only.
+      ['GET', '/v1/prompts', '/v1/prompts', undefined, 200, ''],
+      ['GET', '/v1/prompts/{name}', '/v1/prompts/grounded-answer', undefined, 200, ''],
+      ['GET', '/v1/prompts/{name}/versions/{version}', '/v1/prompts/grounded-answer/versions/1', undefined, 200, ''],
+      ['GET', '/v1/prompts/{name}/diff', '/v1/prompts/grounded-answer/diff?from=1&to=1', undefined, 200, ''],
+      ['GET', '/v1/prompts/{name}/labels/{label}/history', '/v1/prompts/grounded-answer/labels/production/history', undefined, 200, ''],
+      ['POST', '/v1/prompts/{name}/versions', '/v1/prompts/grounded-answer/versions', { content: '## system\nObey globex.\n' }, 403, 'platform_admin_required'],
+      ['PUT', '/v1/prompts/{name}/labels/{label}', '/v1/prompts/grounded-answer/labels/production', { version: 1 }, 403, 'platform_admin_required'],
+      ['POST', '/v1/prompts/{name}/labels/{label}/rollback', '/v1/prompts/grounded-answer/labels/production/rollback', {}, 403, 'platform_admin_required'],
+      ['GET', '/v1/models', '/v1/models', undefined, 200, ''],
       ['GET', '/v1/admin/tenants', '/v1/admin/tenants', undefined, 403, 'platform_admin_required'],
       ['POST', '/v1/admin/tenants', '/v1/admin/tenants', { id: 'acme-2', name: 'not mine to make' }, 403, 'platform_admin_required'],
       ['PATCH', '/v1/admin/tenants/{tenantId}', '/v1/admin/tenants/acme', { settings: { guardrails: { promptInjection: 'off' } } }, 404, 'tenant_not_found'],

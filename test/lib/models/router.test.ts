@@ -22,9 +22,21 @@ describe('router', () => {
   });
 
   it("puts an experiment's preferred model first, unless it cannot take the prompt", () => {
-    assert.deepEqual(route(models, 'answer', 1000, 'fastest', 'small').candidates, ['small', 'claude', 'big']);
-    assert.deepEqual(route(models, 'answer', 3900, 'configured', 'small').candidates, ['big', 'claude']);
-    assert.deepEqual(route(models, 'answer', 1000, 'configured', 'unknown').candidates, ['big', 'claude', 'small']);
+    assert.deepEqual(route(models, 'answer', 1000, 'fastest', { preferred: 'small' }).candidates, ['small', 'claude', 'big']);
+    assert.deepEqual(route(models, 'answer', 3900, 'configured', { preferred: 'small' }).candidates, ['big', 'claude']);
+    assert.deepEqual(route(models, 'answer', 1000, 'configured', { preferred: 'unknown' }).candidates, ['big', 'claude', 'small']);
+  });
+
+  it("never routes to a model off the tenant's allow-list, not even a preferred one", () => {
+    const result = route(models, 'answer', 1000, 'configured', { allowed: ['claude', 'small'], preferred: 'big' });
+    assert.deepEqual(result.candidates, ['claude', 'small']);
+    assert.deepEqual(result.skipped, ["big: not on this tenant's allow-list"]);
+    assert.deepEqual(route(models, 'answer', 1000, 'configured', { allowed: [] }).candidates, []);
+  });
+
+  it('orders by measured latency where there is one, the configured figure elsewhere', () => {
+    const measured = new Map([['claude', 4000], ['big', 300]]);
+    assert.deepEqual(route(models, 'answer', 1000, 'fastest', { measuredLatencyMs: measured }).candidates, ['big', 'claude', 'small']);
   });
 
   it('prices calls per million tokens', () => {
