@@ -4,3 +4,4 @@ export { createQueryActivities, type QueryActivities, type QueryDependencies } f
 export { createAnswerActivities, type AnswerActivities, type AnswerDependencies } from './answer';
 export { createDeletionActivities, type DeletionActivities, type DeletionDependencies } from './deletion';
 export { createReindexActivities, type ReindexActivities, type ReindexDependencies } from './reindex';
+export { createEvaluateActivities, type EvaluateActivities, type EvaluateDependencies } from './evaluate';

@@ -30,6 +30,7 @@ import { feedbackRoutes } from './routes/feedback';
 import { promptRoutes } from './routes/prompts';
 import { experimentRoutes } from './routes/experiments';
 import { modelRoutes } from './routes/models';
+import { deploymentRoutes } from './routes/deployments';
 import { healthRoutes } from './routes/health';
 import { queryRoutes } from './routes/query';
 import { usageRoutes } from './routes/usage';
@@ -39,6 +40,11 @@ import { FeedbackService } from './services/feedback-service';
 import { PromptService } from './services/prompt-service';
 import { ExperimentService } from './services/experiment-service';
 import { ModelService } from './services/model-service';
+import { DeploymentService } from './services/deployment-service';
+import { PromotionService } from './services/promotion-service';
+import { DeploymentStore } from '../lib/stores/deployment-store';
+import { platformCommit } from '../lib/build-info';
+import { createHash } from 'node:crypto';
 import { AdminService } from './services/admin-service';
 import { QueryGateway } from './services/query-gateway';
 import { QueryMetrics } from './services/query-metrics';
@@ -175,7 +181,18 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   await app.register(collectionRoutes, { prefix: '/v1', collections, reindex: new ReindexService(platform, temporal), admin });
   await app.register(queryRoutes, { prefix: '/v1', queries });
   await app.register(usageRoutes, { prefix: '/v1', usage: new UsageService(platform.usage, admin) });
-  await app.register(promptRoutes, { prefix: '/v1', prompts: new PromptService(platform.prompts, platform.audit) });
+  // Evidence names the code and the configuration that made a decision.
+  const deployments = new DeploymentService(new DeploymentStore(platform.db), {
+    platformCommit: platformCommit(),
+    configHash: createHash('sha256').update(JSON.stringify(answerSettings(config))).digest('hex'),
+  });
+  const promotions = new PromotionService(temporal, platform.prompts.store, platform.evalSets, deployments, {
+    temporalUiUrl: config.TEMPORAL_UI_URL,
+    topK: 8,
+    rerankCandidates: config.RERANK_CANDIDATES,
+  });
+  await app.register(promptRoutes, { prefix: '/v1', prompts: new PromptService(platform.prompts, platform.audit, deployments), promotions });
+  await app.register(deploymentRoutes, { prefix: '/v1', deployments });
   await app.register(modelRoutes, { prefix: '/v1', models: new ModelService(config.chatModels, platform.usage) });
   await app.register(experimentRoutes, {
     prefix: '/v1',

@@ -1,7 +1,8 @@
 import { measuredLatencies } from '../lib/models/measured-latency';
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
-import { createAnswerActivities, createDeletionActivities, createIngestActivities, createQueryActivities, createReindexActivities } from '../activities';
+import { createAnswerActivities, createDeletionActivities, createEvaluateActivities, createIngestActivities, createQueryActivities, createReindexActivities } from '../activities';
+import { DeploymentStore } from '../lib/stores/deployment-store';
 import { UsageRecorder } from '../activities/usage';
 import { EvidenceScorer } from '../lib/answer/evidence-scorer';
 import { ChatGateway } from '../lib/models/chat-gateway';
@@ -61,6 +62,15 @@ export async function createPlatformWorkers(platform: Platform, options: { addre
     cpu: platform.cpu,
     usage,
   });
+  // Evaluations ask through the query path, as users do: runs in the query namespace.
+  const evaluate = createEvaluateActivities({
+    evalSets: platform.evalSets,
+    collections: platform.collections,
+    tenants: platform.tenants,
+    prompts: platform.prompts.store,
+    deployments: new DeploymentStore(platform.db),
+    queries: new WorkflowClient({ connection: clientConnection, namespace: queryNamespace, dataConverter: platform.payloads.dataConverter }),
+  });
   const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') };
   // Tracing on: workflows and activities continue the trace their starter began.
   const plugins = platform.tracing.temporalPlugin ? [platform.tracing.temporalPlugin] : [];
@@ -72,7 +82,7 @@ export async function createPlatformWorkers(platform: Platform, options: { addre
     ...workflowSource,
     plugins,
     dataConverter,
-    activities: { ...activities, ...reindex, ...deletion },
+    activities: { ...activities, ...reindex, ...deletion, ...evaluate },
     // Parsing, chunking and indexing share this thread: more at once only adds memory.
     maxConcurrentActivityTaskExecutions: 2,
   });

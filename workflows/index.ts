@@ -13,3 +13,4 @@ export {
   resumeReindexSignal,
   type ReindexProgress,
 } from './reindex-collection';
+export { evaluateWorkflow, type EvaluateInput, type EvaluateResult } from './evaluate';

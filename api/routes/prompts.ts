@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { callerOf } from '../plugins/auth';
 import { errorBody } from '../schemas';
 import type { PromptService } from '../services/prompt-service';
+import type { PromotionService } from '../services/promotion-service';
+import { collectionName } from '../schemas';
+import { tenantIdSchema } from '../../lib/gateway/tenant-settings';
 
 const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 429: errorBody };
 const admin = { scopes: ['admin'] as const };
@@ -37,7 +40,72 @@ const moveView = z.object({
 });
 
 /** The prompt registry: immutable versions, movable labels. Admin scope; writes: operators. */
-export const promptRoutes: FastifyPluginAsyncZod<{ prompts: PromptService }> = async (app, { prompts }) => {
+const rate = z.number().min(0).max(1);
+const promotionBody = z
+  .object({
+    version: z.number().int().min(1),
+    evalSet: z.object({ tenantId: tenantIdSchema, collection: collectionName }).strict().describe("the labeled questions that gate it: a tenant's collection eval set"),
+    tolerances: z
+      .object({
+        answersWithEvidence: rate.optional().describe('how far the answered-with-evidence rate may fall below the baseline (default 0.02)'),
+        recallAt5: rate.optional().describe('how far recall@5 may fall (default 0.02)'),
+        p95Ms: z.number().int().min(1).max(600_000).optional().describe("the SLO on the candidate's answer p95 (default 10000)"),
+      })
+      .strict()
+      .optional(),
+    reason: z.string().trim().min(1).max(500).optional(),
+  })
+  .strict();
+
+const countedRate = z.object({ count: z.number().int(), rate: z.number() });
+const configurationReport = z.object({
+  questions: z.number().int(),
+  retrieval: z.object({ recallAt5: z.number(), recallAt10: z.number(), mrr: z.number() }),
+  answers: z.object({
+    withEvidence: countedRate.describe('answered, citing a labeled document'),
+    found: countedRate.describe('answered at all'),
+    citationsOnEvidence: countedRate.describe('of the found answers, those citing only labeled documents'),
+  }),
+  latencyMs: z.object({ p50: z.number(), p95: z.number() }),
+  costUsd: z.number(),
+});
+export const gateReport = z.object({
+  passed: z.boolean(),
+  failures: z.array(z.string()).describe('why it did not pass; empty when it passed'),
+  baseline: configurationReport,
+  candidate: configurationReport,
+  safety: z.object({ passed: z.boolean(), probes: z.array(z.object({ probe: z.string(), kind: z.enum(['prompt_injection', 'pii']), passed: z.boolean(), outcome: z.string() })) }),
+  tolerances: z.object({ answersWithEvidence: z.number(), recallAt5: z.number(), p95Ms: z.number() }),
+});
+
+const promotionView = z.object({
+  decision: z.literal('promoted'),
+  name: z.string(),
+  label: z.string(),
+  fromVersion: z.number().int(),
+  toVersion: z.number().int(),
+  deploymentId: z.number().int().describe('the stored evidence: GET /v1/deployments/{id}'),
+  workflowId: z.string(),
+  workflowUrl: z.string().describe('the evaluateWorkflow run in the Temporal UI'),
+  report: gateReport.describe('baseline and candidate figures, the safety set, the tolerances, and why it failed (empty when it passed)'),
+});
+
+export const promptRoutes: FastifyPluginAsyncZod<{ prompts: PromptService; promotions: PromotionService }> = async (app, { prompts, promotions }) => {
+  app.post(
+    '/prompts/:name/labels/:label/promotions',
+    {
+      config: admin,
+      schema: {
+        tags: ['prompts'],
+        summary: 'Promote a version to a label through the evaluation gate (operators): evaluateWorkflow answers the eval set under the current and the candidate version; 200 when it passed (the label moved), 409 promotion_refused with the report otherwise. Both are stored as deployment evidence',
+        params: labelParams,
+        body: promotionBody,
+        response: { 200: promotionView, ...errors, 409: errorBody, 422: errorBody, 502: errorBody },
+      },
+    },
+    async (request) => promotions.promote(callerOf(request), request.params.name, request.params.label, request.body),
+  );
+
   app.get(
     '/prompts',
     { config: admin, schema: { tags: ['prompts'], summary: 'The prompts, their newest version and their labels', response: { 200: z.object({ prompts: z.array(summaryView) }), ...errors } } },
@@ -95,10 +163,10 @@ export const promptRoutes: FastifyPluginAsyncZod<{ prompts: PromptService }> = a
       config: admin,
       schema: {
         tags: ['prompts'],
-        summary: 'Point a label at a version (operators): answers that use the label render it from the next answer on',
+        summary: 'Point a label at a version (operators): answers that use the label render it from the next answer on. The production label moves only through promotions (409 promotion_required)',
         params: labelParams,
         body: z.object({ version: z.number().int().min(1), reason }).strict(),
-        response: { 200: moveView.extend({ name: z.string() }), ...errors },
+        response: { 200: moveView.extend({ name: z.string() }), ...errors, 409: errorBody },
       },
     },
     async (request) => prompts.moveLabel(callerOf(request), request.params.name, request.params.label, request.body),

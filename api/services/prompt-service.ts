@@ -5,7 +5,9 @@ import { PROMPT_CONTRACTS, contentHashOf, promptProblems } from '../../lib/promp
 import type { AuditLog } from '../../lib/stores/audit-log';
 import type { LabelMove } from '../../lib/stores/prompt-store';
 import type { Caller } from '../plugins/auth';
+import { DEFAULT_LABEL } from '../../lib/prompts/prompt-ref';
 import { requirePlatformAdmin } from './admin-service';
+import type { DeploymentService } from './deployment-service';
 
 const promptNotFound = (name: string) => new PlatformError('prompt_not_found', `no prompt ${name}; the platform renders ${Object.keys(PROMPT_CONTRACTS).join(', ')}`, 404);
 const versionNotFound = (name: string, version: number) => new PlatformError('prompt_version_not_found', `prompt ${name} has no version ${version}`, 404);
@@ -20,6 +22,7 @@ export class PromptService {
   constructor(
     private readonly prompts: PromptRegistry,
     private readonly audit: AuditLog,
+    private readonly deployments: DeploymentService,
   ) {}
 
   async list() {
@@ -58,6 +61,10 @@ export class PromptService {
   async moveLabel(caller: Caller, name: string, label: string, body: { version: number; reason?: string }) {
     requirePlatformAdmin(caller, 'move prompt labels');
     await this.version(name, body.version);
+    // What every answer uses moves only through the evaluation gate.
+    if (label === DEFAULT_LABEL) {
+      throw new PlatformError('promotion_required', `the ${DEFAULT_LABEL} label moves only through POST /v1/prompts/${name}/labels/${DEFAULT_LABEL}/promotions, which evaluates the version first`, 409);
+    }
     const move = (await this.prompts.store.moveLabel(name, label, body.version, { kind: 'move', actor: caller.principal.keyId ?? 'anonymous', reason: body.reason ?? null })) as LabelMove;
     await this.record(caller, 'prompt_label_moved', `${name}:${label}`, { from: move.fromVersion, to: move.toVersion, reason: move.reason });
     return { name, ...move };
@@ -72,6 +79,17 @@ export class PromptService {
     if (last.fromVersion === null) throw new PlatformError('nothing_to_roll_back', `label "${label}" of ${name} has pointed at version ${last.toVersion} since it was created`, 409, { version: last.toVersion });
     const move = (await this.prompts.store.moveLabel(name, label, last.fromVersion, { kind: 'rollback', actor: caller.principal.keyId ?? 'anonymous', reason: body.reason ?? null })) as LabelMove;
     await this.record(caller, 'prompt_label_rolled_back', `${name}:${label}`, { from: move.fromVersion, to: move.toVersion, reason: move.reason });
+    await this.deployments.record({
+      kind: 'prompt_label',
+      target: `${name}:${label}`,
+      fromVersion: String(move.fromVersion),
+      toVersion: String(move.toVersion),
+      decision: 'rolled_back',
+      report: null,
+      approvedBy: caller.principal.keyId,
+      reason: move.reason,
+      workflowId: null,
+    });
     return { name, ...move };
   }
 

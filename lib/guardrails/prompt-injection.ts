@@ -25,6 +25,11 @@ const RULES: Rule[] = [
   },
   { id: 'chat_markup', pattern: /<\|?(?:im_start|im_end|system|endoftext)\|?>|\[\/?inst\]|^\s*#{2,}\s*(?:system|assistant|instruction)s?\b|\bsystem\s*:\s*you\b/m },
   { id: 'exfiltration', pattern: /\b(?:send|post|upload|exfiltrate)\b[^.!?\n]{0,40}\b(?:to|at) (?:https?:\/\/|www\.)/ },
+  // Aimed at a grounded assistant: leave the documents, answer from what the model knows.
+  {
+    id: 'ungrounded_answer',
+    pattern: /\b(?:ignore|disregard|forget)\b[^.!?\n]{0,20}\b(?:the|these|your|all) (?:sources|retrieved documents|provided documents)\b|\b(?:answer|reply|respond)\b[^.!?\n]{0,30}\b(?:from|using|with) your (?:own )?(?:knowledge|training|memory)\b/,
+  },
   { id: 'answer_hijack', pattern: /\b(?:instead|only) (?:answer|reply|respond|say|output)\b[^.!?\n]{0,20}["'“]/ },
 ];
 

@@ -87,21 +87,26 @@ describe('prompt registry end to end', () => {
     assert.equal((await stack.api.postJson('/v1/query', { collection: 'policies', question: QUESTION, mode: 'retrieve', promptLabel: 'canary' })).status, 400);
   });
 
-  it('serves a moved production label on the next answer, and the old version again after a rollback', async () => {
-    assert.equal((await stack.operator.send('PUT', '/v1/prompts/grounded-answer/labels/production', { version: 2 })).status, 200);
-    const moved = await ask();
-    assert.deepEqual([moved.body.prompt.version, moved.body.prompt.label], [2, 'production']);
-    const rolledBack = await stack.operator.postJson('/v1/prompts/grounded-answer/labels/production/rollback', { reason: 'worse answers' });
+  it('moves production only through a promotion, and rolls a moved label back for the next answer', async () => {
+    const direct = await stack.operator.send('PUT', '/v1/prompts/grounded-answer/labels/production', { version: 2 });
+    assert.deepEqual([direct.status, direct.body.error.code], [409, 'promotion_required']);
+    assert.equal((await stack.operator.send('PUT', '/v1/prompts/grounded-answer/labels/beta', { version: 1 })).status, 200);
+    assert.equal((await stack.operator.send('PUT', '/v1/prompts/grounded-answer/labels/beta', { version: 2 })).status, 200);
+    const moved = await ask({ promptLabel: 'beta', cache: 'off' });
+    assert.deepEqual([moved.body.prompt.version, moved.body.prompt.label], [2, 'beta']);
+    const rolledBack = await stack.operator.postJson('/v1/prompts/grounded-answer/labels/beta/rollback', { reason: 'worse answers' });
     assert.equal(rolledBack.status, 200, JSON.stringify(rolledBack.body));
     assert.deepEqual([rolledBack.body.kind, rolledBack.body.fromVersion, rolledBack.body.toVersion], ['rollback', 2, 1]);
-    const next = await ask({ cache: 'off' });
+    const next = await ask({ promptLabel: 'beta', cache: 'off' });
     assert.equal(next.body.prompt.version, 1);
     assert.doesNotMatch(lastSystemPrompt(), /BRIEFER/);
-    const history = await stack.api.get('/v1/prompts/grounded-answer/labels/production/history');
-    assert.deepEqual(history.body.moves.map((m: any) => [m.kind, m.fromVersion, m.toVersion]), [['rollback', 2, 1], ['move', 1, 2], ['seed', null, 1]]);
+    const history = await stack.api.get('/v1/prompts/grounded-answer/labels/beta/history');
+    assert.deepEqual(history.body.moves.map((m: any) => [m.kind, m.fromVersion, m.toVersion]), [['rollback', 2, 1], ['move', 1, 2], ['move', null, 1]]);
     const audit = await stack.operator.get('/v1/admin/audit?category=admin');
     const actions = audit.body.entries.map((e: any) => e.action);
     for (const action of ['prompt_version_created', 'prompt_label_moved', 'prompt_label_rolled_back']) assert.ok(actions.includes(action), `${action} in ${actions}`);
+    const evidence = await stack.operator.get('/v1/deployments?target=grounded-answer:beta');
+    assert.deepEqual(evidence.body.deployments.map((d: any) => [d.decision, d.fromVersion, d.toVersion]), [['rolled_back', '2', '1']], 'the rollback is deployment evidence');
   });
 
   it('refuses to roll back a label that never moved (409), and unknown versions or labels (404)', async () => {
