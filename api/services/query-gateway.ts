@@ -169,6 +169,10 @@ export class QueryGateway {
   async admit(caller: Caller, input: Question): Promise<Admitted> {
     const { principal } = caller;
     const { relevanceFloor, contentVersion, generation } = await this.options.collections.admitQuery(principal.tenantId, input.collection, input.filters ?? {});
+    // Before anything is reserved: an unknown prompt label is refused with nothing to give back.
+    const experiment = input.mode === 'answer' ? await this.assign(caller, input) : null;
+    const prompt = input.mode === 'answer' ? await this.resolvePrompt(experiment?.promptLabel ?? input.promptLabel ?? DEFAULT_LABEL) : null;
+    const assignment = experiment && { id: experiment.id, variant: experiment.variant, sticky: experiment.sticky, ...(experiment.model && { preferredModel: experiment.model }) };
     const decisions: GuardDecision[] = [];
     let question = input.question;
     if (this.guardrailsOn) {
@@ -194,9 +198,6 @@ export class QueryGateway {
       await this.options.ceiling?.release(hold);
       throw error;
     }
-    const experiment = input.mode === 'answer' ? await this.assign(caller, input) : null;
-    const prompt = input.mode === 'answer' ? await this.resolvePrompt(experiment?.promptLabel ?? input.promptLabel ?? DEFAULT_LABEL) : null;
-    const assignment = experiment && { id: experiment.id, variant: experiment.variant, sticky: experiment.sticky, ...(experiment.model && { preferredModel: experiment.model }) };
     return { caller, input, question, decisions, estimate, reservation, hold, relevanceFloor, contentVersion, generation, prompt, experiment: assignment };
   }
 

@@ -81,9 +81,14 @@ describe('prompt registry end to end', () => {
     assert.equal(canary.body.cache.hit, 'miss', 'another prompt version is another cache scope');
     assert.match(lastSystemPrompt(), /^BRIEFER/);
     assert.equal((await stack.api.get(`/v1/answers/${canary.body.answerId}`)).body.promptLabel, 'canary');
-    const unknown = await ask({ promptLabel: 'nightly' });
-    assert.equal(unknown.status, 422);
-    assert.equal(unknown.body.error.code, 'unknown_prompt_label');
+    // A budget that takes one answer's estimate (about 1,400 tokens at topK 3) but not two: refusals must reserve nothing.
+    assert.equal((await stack.operator.send('PATCH', '/v1/admin/tenants/default', { settings: { budgets: { tokensPerMinute: 2_000 } } })).status, 200);
+    for (let i = 0; i < 2; i++) {
+      const unknown = await ask({ promptLabel: 'nightly' });
+      assert.equal(unknown.status, 422, JSON.stringify(unknown.body));
+      assert.equal(unknown.body.error.code, 'unknown_prompt_label');
+    }
+    assert.equal((await stack.operator.send('PATCH', '/v1/admin/tenants/default', { settings: { budgets: { tokensPerMinute: null } } })).status, 200);
     assert.equal((await stack.api.postJson('/v1/query', { collection: 'policies', question: QUESTION, mode: 'retrieve', promptLabel: 'canary' })).status, 400);
   });
 
