@@ -186,7 +186,8 @@ export function createReindexActivities(deps: ReindexDependencies) {
         heartbeat();
       }
       let recall: RecallComparison | null = null;
-      const questions = await evalSets.get(tenantId, collection);
+      // Recall needs documents to find: questions labeled unanswerable gate answers, not an index.
+      const questions = (await evalSets.get(tenantId, collection)).filter((q) => q.relevantDocumentIds.length > 0);
       const live = (await generations.list(tenantId, collection)).find((g) => g.state === 'live');
       if (input.kind === 'reindex' && questions.length > 0 && live) {
         // The eval questions are embedded for both generations: that spend is the run's too.

@@ -202,7 +202,7 @@ export const reindexRunDetail = reindexRunView.extend({
 
 export const labeledQuestion = z.object({
   question: z.string().min(1).max(2000),
-  relevantDocumentIds: z.array(documentId).min(1).max(100),
+  relevantDocumentIds: z.array(documentId).max(100).describe('the documents that answer it; empty: the collection cannot answer it, and the right answer is a refusal'),
 });
 
 export const evalSetBody = z.object({ questions: z.array(labeledQuestion).max(1000) }).strict();

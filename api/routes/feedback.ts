@@ -147,7 +147,7 @@ export const feedbackRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackService }
             collection: z.string(),
             questions: z.array(labeledQuestion),
             sources: z
-              .array(z.object({ answerId: z.string(), rating: z.enum(['up', 'down']), labeledBy: z.enum(['expected', 'cited']) }))
+              .array(z.object({ answerId: z.string(), rating: z.enum(['up', 'down']), labeledBy: z.enum(['expected', 'cited', 'refused']) }))
               .describe('for each question: the answer it came from, and whether its documents are the one the asker named or the ones a good answer cited'),
             skipped: z.number().int().describe('rated answers that name no document (a "down" without `expected`), or repeat a newer question'),
           }),

@@ -49,6 +49,7 @@ const promotionBody = z
       .object({
         answersWithEvidence: rate.optional().describe('how far the answered-with-evidence rate may fall below the baseline (default 0.02)'),
         recallAt5: rate.optional().describe('how far recall@5 may fall (default 0.02)'),
+        refusals: rate.optional().describe('how far the share of unanswerable questions refused may fall (default 0.02)'),
         p95Ms: z.number().int().min(1).max(600_000).optional().describe("the SLO on the candidate's answer p95 (default 10000)"),
       })
       .strict()
@@ -60,11 +61,13 @@ const promotionBody = z
 const countedRate = z.object({ count: z.number().int(), rate: z.number() });
 const configurationReport = z.object({
   questions: z.number().int(),
-  retrieval: z.object({ recallAt5: z.number(), recallAt10: z.number(), mrr: z.number() }),
+  unanswerable: z.number().int().describe('questions labeled with no relevant document: the collection cannot answer them'),
+  retrieval: z.object({ recallAt5: z.number(), recallAt10: z.number(), mrr: z.number() }).describe('over the answerable questions'),
   answers: z.object({
-    withEvidence: countedRate.describe('answered, citing a labeled document'),
-    found: countedRate.describe('answered at all'),
-    citationsOnEvidence: countedRate.describe('of the found answers, those citing only labeled documents'),
+    withEvidence: countedRate.describe('answerable questions answered, citing a labeled document'),
+    found: countedRate.describe('answerable questions answered at all'),
+    citationsOnEvidence: countedRate.describe('of those found, the answers citing only labeled documents'),
+    refusals: countedRate.describe('unanswerable questions refused (found: false): refusal correctness'),
   }),
   latencyMs: z.object({ p50: z.number(), p95: z.number() }),
   costUsd: z.number(),
@@ -75,7 +78,7 @@ export const gateReport = z.object({
   baseline: configurationReport,
   candidate: configurationReport,
   safety: z.object({ passed: z.boolean(), probes: z.array(z.object({ probe: z.string(), kind: z.enum(['prompt_injection', 'pii']), passed: z.boolean(), outcome: z.string() })) }),
-  tolerances: z.object({ answersWithEvidence: z.number(), recallAt5: z.number(), p95Ms: z.number() }),
+  tolerances: z.object({ answersWithEvidence: z.number(), recallAt5: z.number(), refusals: z.number(), p95Ms: z.number() }),
 });
 
 const promotionView = z.object({

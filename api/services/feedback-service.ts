@@ -24,7 +24,7 @@ export interface FeedbackSummaryRequest {
 }
 
 /** How an exported question got its relevant documents. */
-export type LabelSource = 'expected' | 'cited';
+export type LabelSource = 'expected' | 'cited' | 'refused';
 
 const answerNotFound = (answerId: string) => new PlatformError('answer_not_found', `no answer ${answerId} was served to this tenant`, 404);
 
@@ -82,8 +82,9 @@ export class FeedbackService {
 
   /**
    * Rated answers as labeled questions, in the shape `PUT /v1/collections/{c}/eval-set` takes: the
-   * document the asker said should have been cited, else (a good answer) the documents it cited.
-   * A rating that names no document is skipped: there is nothing to label the question with.
+   * document the asker said should have been cited, else (a good answer) the documents it cited;
+   * a refusal rated up becomes an unanswerable question (no relevant document). Any other rating
+   * that names no document is skipped: there is nothing to label the question with.
    */
   async evalCandidates(caller: Caller, collection: string, limit: number) {
     const { tenantId } = caller.principal;
@@ -112,5 +113,6 @@ function labelOf(answer: RatedAnswer): { documents: string[]; source: LabelSourc
   const { feedback } = answer;
   if (feedback.expectedDocumentId) return { documents: [feedback.expectedDocumentId], source: 'expected' };
   if (feedback.rating === 'up' && answer.found && answer.citations.length > 0) return { documents: [...new Set(answer.citations.map((c) => c.documentId))], source: 'cited' };
+  if (feedback.rating === 'up' && !answer.found) return { documents: [], source: 'refused' };
   return null;
 }

@@ -3,6 +3,7 @@ import type { SqlDatabase } from './sql';
 /** A question with the documents that answer it (document ids survive re-chunking; chunk ids do not). */
 export interface LabeledQuestion {
   question: string;
+  /** Empty: the collection cannot answer the question (the evaluation expects a refusal). */
   relevantDocumentIds: string[];
 }
 

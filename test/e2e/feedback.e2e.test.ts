@@ -103,10 +103,16 @@ describe('feedback on answers end to end', () => {
   });
 
   it('exports rated answers as labeled questions the eval set takes as they are', async () => {
+    const refused = await ask(api, 'Is there a company gym?', { cache: 'off' });
+    assert.equal(refused.body.found, false, refused.body.answer);
+    assert.equal((await api.postJson(`/v1/answers/${refused.body.answerId}/feedback`, { rating: 'up' })).status, 201);
     const exported = await api.get('/v1/collections/policies/eval-candidates');
     assert.equal(exported.status, 200, JSON.stringify(exported.body));
-    assert.deepEqual(exported.body.questions, [{ question: 'How many days do customers have to return an item?', relevantDocumentIds: ['refunds'] }]);
-    assert.equal(exported.body.sources[0].labeledBy, 'expected');
+    assert.deepEqual(exported.body.questions, [
+      { question: 'Is there a company gym?', relevantDocumentIds: [] },
+      { question: 'How many days do customers have to return an item?', relevantDocumentIds: ['refunds'] },
+    ]);
+    assert.deepEqual(exported.body.sources.map((s: any) => s.labeledBy), ['refused', 'expected'], 'a refusal rated up is an unanswerable question');
     assert.equal(exported.body.skipped, 1, 'the "down" on the refusal names no document');
     const stored = await api.send('PUT', '/v1/collections/policies/eval-set', { questions: exported.body.questions });
     assert.equal(stored.status, 200, JSON.stringify(stored.body));

@@ -40,6 +40,8 @@ describe('prompt promotions through the evaluation gate', () => {
       { question: 'How long do customers have to send an item back?', relevantDocumentIds: ['refunds'] },
       { question: 'Which cabin class is allowed on a short flight?', relevantDocumentIds: ['travel'] },
       { question: 'What do I do when my laptop is stolen?', relevantDocumentIds: ['security'] },
+      // Unanswerable from the policies: the right answer is a refusal.
+      { question: 'What is the dress code for the annual gala?', relevantDocumentIds: [] },
     ];
     assert.equal((await stack.api.send('PUT', '/v1/collections/policies/eval-set', { questions })).status, 200);
     for (const content of [briefer, worse]) assert.equal((await stack.operator.postJson('/v1/prompts/grounded-answer/versions', { content })).status, 201);
@@ -57,7 +59,8 @@ describe('prompt promotions through the evaluation gate', () => {
     assert.deepEqual([promoted.body.decision, promoted.body.fromVersion, promoted.body.toVersion], ['promoted', 1, 2]);
     const { report } = promoted.body;
     assert.equal(report.passed, true, report.failures.join('; '));
-    assert.equal(report.baseline.questions, 3);
+    assert.deepEqual([report.baseline.questions, report.baseline.unanswerable], [4, 1]);
+    assert.deepEqual(report.candidate.answers.refusals, { count: 1, rate: 1 }, 'the unanswerable question is refused');
     assert.equal(report.candidate.answers.withEvidence.count, report.baseline.answers.withEvidence.count);
     assert.ok(report.baseline.answers.withEvidence.count >= 2, JSON.stringify(report.baseline));
     assert.equal(report.safety.passed, true);

@@ -40,7 +40,7 @@ describe('re-index: operate, cancel, gate', () => {
       ['POST', '/v1/collections/ref/rollback', undefined, 409, 'no_previous_generation'],
       ['GET', '/v1/collections/ref/reindex/rx_000000000000', undefined, 404, 'reindex_not_found'],
       ['GET', '/v1/collections/ref/reindex/..%2Fetc', undefined, 400, 'invalid_request'],
-      ['PUT', '/v1/collections/ref/eval-set', { questions: [{ question: 'q', relevantDocumentIds: [] }] }, 400, 'invalid_request'],
+      ['PUT', '/v1/collections/ref/eval-set', { questions: [{ question: '', relevantDocumentIds: ['a'] }] }, 400, 'invalid_request'],
     ];
     for (const [method, path, body, status, code] of cases) {
       const response = await api.send(method, path, body);

@@ -4,9 +4,9 @@ import { DEFAULT_TOLERANCES, decide, reportOf, type QuestionOutcome } from '../.
 import { runSafetyProbes } from '../../../lib/eval/safety-probes';
 import { DEFAULT_TENANT_SETTINGS } from '../../../lib/gateway/tenant-settings';
 
-const outcome = (found: boolean, cited: string[], latencyMs = 100, retrieved = ['a', 'b']): QuestionOutcome => ({
+const outcome = (found: boolean, cited: string[], latencyMs = 100, retrieved = ['a', 'b'], relevantDocumentIds = ['a']): QuestionOutcome => ({
   question: 'q',
-  relevantDocumentIds: ['a'],
+  relevantDocumentIds,
   retrievedDocumentIds: retrieved,
   found,
   citedDocumentIds: cited,
@@ -33,6 +33,22 @@ describe('evaluation gate', () => {
     assert.equal(worse.passed, false);
     assert.equal(worse.failures.length, 4, worse.failures.join('\n'));
     assert.match(worse.failures.join('\n'), /answers with evidence fell from 100\.0% to 50\.0%[\s\S]*recall@5 fell[\s\S]*p95 20000 ms[\s\S]*safety probes not blocked or masked: x/);
+  });
+
+  it('counts unanswerable questions as refusal correctness only, and fails a candidate that answers them', () => {
+    const unanswerable = (found: boolean) => outcome(found, found ? ['b'] : [], 100, ['b'], []);
+    const baseline = reportOf([outcome(true, ['a']), unanswerable(false), unanswerable(false)]);
+    assert.deepEqual([baseline.questions, baseline.unanswerable], [3, 2]);
+    assert.deepEqual(baseline.answers.withEvidence, { count: 1, rate: 1 }, 'over the answerable question only');
+    assert.deepEqual(baseline.answers.refusals, { count: 2, rate: 1 });
+    assert.equal(baseline.retrieval.recallAt5, 1, 'recall is not diluted by questions with nothing to find');
+    const candidate = reportOf([outcome(true, ['a']), unanswerable(true), unanswerable(false)]);
+    assert.deepEqual(candidate.answers.refusals, { count: 1, rate: 0.5 });
+    const report = decide(baseline, candidate, safe, DEFAULT_TOLERANCES);
+    assert.equal(report.passed, false);
+    assert.deepEqual(report.failures, ['unanswerable questions refused fell from 100.0% to 50.0% (tolerance 2.0%)']);
+    const onlyUnanswerable = reportOf([unanswerable(false)]);
+    assert.deepEqual(decide(onlyUnanswerable, onlyUnanswerable, safe, DEFAULT_TOLERANCES).failures, ['the eval set has no answerable questions']);
   });
 
   it('passes the safety set with the default guardrails, and fails it with them off', () => {
