@@ -12,7 +12,9 @@ import type { RetrievedChunk } from '../../lib/query/types';
 import { EvidenceReranker } from '../../lib/rerank/evidence-reranker';
 import { startStack, type ApiClient } from '../../test/helpers/stack';
 import { loadCorpora, type EvalCorpus } from './corpora';
+import { createCandidate, gateCorpus, printGateReports } from './gate';
 import { EmbeddingCache, seedCollection } from './seed';
+import type { GateReport } from '../../lib/eval/gate';
 
 interface LabeledQuestion {
   question: string;
@@ -62,6 +64,8 @@ const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.s
  * tabulate what each floor would have given), `--show=20` (print answers to read), `--sample=40`
  * (every n-th question of each corpus, about that many in all: for slow local models). The
  * models are the configured ones: `LOCAL_CHAT_MODEL=qwen2.5-1.5b npm run eval -- --sample=40`.
+ * `--gate` runs the evaluation pipeline instead (evaluateWorkflow through a promotion, per
+ * corpus: production's prompt version against a candidate, `--candidate=prompt.md`).
  */
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -82,11 +86,18 @@ async function main(): Promise<void> {
   const scorer = new EvidenceScorer(await stack.platform.embedders.get(LocalOnnxEmbedder.MODEL_ID));
   const reranker = new EvidenceReranker(scorer);
   const { config } = stack.platform;
+  const gate = args.includes('--gate');
+  const gateReports: [string, GateReport][] = [];
   try {
+    const candidate = gate ? await createCandidate(stack.operator, option('candidate')) : 0;
     for (const corpus of corpora) {
       const started = performance.now();
       const seeded = await seed(stack.platform, corpus, vectors);
       console.error(`[eval] ${corpus.name}: ${corpus.documents.length} documents, ${seeded.chunks.size} chunks ready in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+      if (gate) {
+        gateReports.push([corpus.name, await gateCorpus(stack.api, stack.operator, corpus.name, questions.get(corpus.name) ?? [], candidate)]);
+        continue;
+      }
       for (const labeled of questions.get(corpus.name) ?? []) {
         const relevant = relevantChunks(seeded, labeled);
         let evidenceRank: Outcome['evidenceRank'];
@@ -106,6 +117,7 @@ async function main(): Promise<void> {
   } finally {
     await stack.close();
   }
+  if (gate) return printGateReports(gateReports);
   report(outcomes, retrieval, corpora.map((c) => c.name), config.RELEVANCE_FLOOR);
   if (sweep) floorSweep(outcomes);
   show(outcomes, Number(option('show') ?? 0));
