@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { activityInfo, ApplicationFailure, heartbeat, log } from '@temporalio/activity';
 import { recallAt } from '../lib/eval/retrieval-metrics';
 import type { CpuPool } from '../lib/ingest/cpu-pool';
@@ -7,6 +8,7 @@ import { searchGeneration } from '../lib/query/hybrid-search';
 import { compareRecall, decideGate } from '../lib/reindex/gate';
 import type { GateReport, ReindexBatchInput, ReindexBatchResult, ReindexInput, RecallComparison } from '../lib/reindex/types';
 import type { BlobStore } from '../lib/stores/blob-store';
+import type { DeploymentStore } from '../lib/stores/deployment-store';
 import type { EvalSetStore } from '../lib/stores/eval-set-store';
 import { targetOf, type GenerationStore } from '../lib/stores/generation-store';
 import type { MetadataStore } from '../lib/stores/metadata-store';
@@ -29,6 +31,8 @@ export interface ReindexDependencies {
   cpu: CpuPool;
   /** Re-embedding goes into the usage ledger, charged to the tenant (no key: an operator's run). */
   usage?: UsageRecorder;
+  /** Where a finished run's swap, rollback or refused gate is kept as deployment evidence, stamped with this commit. */
+  evidence?: { deployments: DeploymentStore; platformCommit: string };
 }
 
 type DocumentResult = { outcome: 'indexed'; chunks: number } | { outcome: 'already_indexed' | 'gone'; chunks: number } | { outcome: 'failed'; chunks: 0; code: string; message: string };
@@ -100,6 +104,29 @@ export function createReindexActivities(deps: ReindexDependencies) {
       heartbeat();
     }
     return recalls;
+  }
+
+  /** A generation swap is a deployment: what swapped (or was refused), the gate's report, who asked. */
+  async function recordSwapEvidence(runId: string, stage: 'done' | 'gate_failed', report: GateReport): Promise<void> {
+    if (!deps.evidence) return;
+    const run = await runs.byId(runId);
+    if (!run) return;
+    const target = await generations.get(run.tenantId, run.collection, run.toGeneration);
+    // What a generation is: the configuration its chunks were built with.
+    const settings = target && { embeddingModel: target.embeddingModel, dimensions: target.dimensions, chunking: target.chunking };
+    await deps.evidence.deployments.recordOnce({
+      kind: 'generation_swap',
+      target: `${run.tenantId}/${run.collection}`,
+      fromVersion: String(run.fromGeneration),
+      toVersion: String(run.toGeneration),
+      decision: stage === 'gate_failed' ? 'refused' : run.kind === 'rollback' ? 'rolled_back' : 'promoted',
+      platformCommit: deps.evidence.platformCommit,
+      configHash: createHash('sha256').update(JSON.stringify(settings ?? null)).digest('hex'),
+      report,
+      approvedBy: run.requestedBy,
+      reason: `${run.kind} run ${run.id}`,
+      workflowId: run.workflowId,
+    });
   }
 
   return {
@@ -224,6 +251,7 @@ export function createReindexActivities(deps: ReindexDependencies) {
 
     async recordRun(runId: string, update: RunProgressUpdate): Promise<void> {
       await runs.update(runId, update);
+      if (update.finished && update.report && (update.stage === 'done' || update.stage === 'gate_failed')) await recordSwapEvidence(runId, update.stage, update.report);
     },
   };
 }

@@ -3,6 +3,7 @@ import { Connection, WorkflowClient } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createAnswerActivities, createDeletionActivities, createEvaluateActivities, createIngestActivities, createQueryActivities, createReindexActivities } from '../activities';
 import { DeploymentStore } from '../lib/stores/deployment-store';
+import { platformCommit } from '../lib/build-info';
 import { UsageRecorder } from '../activities/usage';
 import { EvidenceScorer } from '../lib/answer/evidence-scorer';
 import { ChatGateway } from '../lib/models/chat-gateway';
@@ -49,6 +50,7 @@ export async function createPlatformWorkers(platform: Platform, options: { addre
     metrics: platform.metrics,
     usage,
   });
+  const deployments = new DeploymentStore(platform.db);
   const reindex = createReindexActivities({
     metadata: platform.metadata,
     generations: platform.generations,
@@ -61,6 +63,7 @@ export async function createPlatformWorkers(platform: Platform, options: { addre
     retainGenerations: platform.config.REINDEX_RETAIN_GENERATIONS,
     cpu: platform.cpu,
     usage,
+    evidence: { deployments, platformCommit: platformCommit() },
   });
   // Evaluations ask through the query path, as users do: runs in the query namespace.
   const evaluate = createEvaluateActivities({
@@ -68,7 +71,7 @@ export async function createPlatformWorkers(platform: Platform, options: { addre
     collections: platform.collections,
     tenants: platform.tenants,
     prompts: platform.prompts.store,
-    deployments: new DeploymentStore(platform.db),
+    deployments,
     queries: new WorkflowClient({ connection: clientConnection, namespace: queryNamespace, dataConverter: platform.payloads.dataConverter }),
   });
   const workflowSource = options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') };

@@ -134,7 +134,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ collections: CollectionSe
       },
     },
     async (request, reply) => {
-      const run = await reindex.startReindex({ ...request.body, tenantId: request.tenantId, collection: request.params.collection });
+      const run = await reindex.startReindex({ ...request.body, tenantId: request.tenantId, collection: request.params.collection }, callerOf(request).principal.keyId ?? null);
       await record(request, 'reindex_started', request.params.collection, { runId: run.id, settings: request.body });
       return reply.status(202).send(view(run));
     },
@@ -194,7 +194,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ collections: CollectionSe
       },
     },
     async (request, reply) => {
-      const run = await reindex.startRollback(request.tenantId, request.params.collection);
+      const run = await reindex.startRollback(request.tenantId, request.params.collection, callerOf(request).principal.keyId ?? null);
       await record(request, 'rollback_started', request.params.collection, { runId: run.id, toGeneration: run.toGeneration });
       return reply.status(202).send(view(run));
     },

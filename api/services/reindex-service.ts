@@ -37,7 +37,7 @@ export class ReindexService {
   ) {}
 
   /** Unspecified settings keep the live generation's: a re-index changes what it names. */
-  async startReindex(request: ReindexRequest): Promise<ReindexRunRecord> {
+  async startReindex(request: ReindexRequest, requestedBy: string | null = null): Promise<ReindexRunRecord> {
     const { tenantId, collection: name } = request;
     const collection = await this.requireCollection(tenantId, name);
     const embeddingModel = request.embeddingModel ?? collection.embeddingModel;
@@ -48,13 +48,13 @@ export class ReindexService {
     };
     assertChunkingFits(chunking, embedder);
     const { from, to } = await this.platform.generations.beginBuild(tenantId, name, { embeddingModel, dimensions: embedder.dimensions, chunking });
-    return this.launch('reindex', from, to, request.gate);
+    return this.launch('reindex', from, to, requestedBy, request.gate);
   }
 
-  async startRollback(tenantId: string, name: string): Promise<ReindexRunRecord> {
+  async startRollback(tenantId: string, name: string, requestedBy: string | null = null): Promise<ReindexRunRecord> {
     await this.requireCollection(tenantId, name);
     const { from, to } = await this.platform.generations.beginRollback(tenantId, name);
-    return this.launch('rollback', from, to);
+    return this.launch('rollback', from, to, requestedBy);
   }
 
   async get(tenantId: string, collection: string, runId: string): Promise<ReindexRunView> {
@@ -104,11 +104,11 @@ export class ReindexService {
     return this.platform.evalSets.get(tenantId, collection);
   }
 
-  private async launch(kind: ReindexKind, from: GenerationRecord, to: GenerationRecord, gate: Partial<GateSettings> = {}): Promise<ReindexRunRecord> {
+  private async launch(kind: ReindexKind, from: GenerationRecord, to: GenerationRecord, requestedBy: string | null, gate: Partial<GateSettings> = {}): Promise<ReindexRunRecord> {
     const { config, reindexRuns, generations } = this.platform;
     const runId = `rx_${randomBytes(6).toString('hex')}`;
     const workflowId = reindexWorkflowId(to.tenantId, to.collection, runId);
-    await reindexRuns.create({ id: runId, tenantId: to.tenantId, collection: to.collection, kind, fromGeneration: from.generation, toGeneration: to.generation, workflowId });
+    await reindexRuns.create({ id: runId, tenantId: to.tenantId, collection: to.collection, kind, fromGeneration: from.generation, toGeneration: to.generation, workflowId, requestedBy });
     const input: ReindexInput = {
       runId,
       kind,

@@ -1,9 +1,12 @@
-import { isoTimestamp, type SqlDatabase } from './sql';
+import { isoTimestamp, type SqlDatabase, type SqlExecutor } from './sql';
 
 export type DeploymentDecision = 'promoted' | 'refused' | 'rolled_back';
 
+/** A prompt label moved to a version; a collection's live generation swapped (re-index or rollback). */
+export type DeploymentKind = 'prompt_label' | 'generation_swap';
+
 export interface NewDeployment {
-  kind: 'prompt_label';
+  kind: DeploymentKind;
   target: string;
   fromVersion: string | null;
   toVersion: string;
@@ -39,15 +42,29 @@ const deploymentOf = (row: Record<string, any>, withReport: boolean): Deployment
   workflowId: row.workflow_id ?? null,
 });
 
+async function insert(db: SqlExecutor, d: NewDeployment): Promise<number> {
+  const values = [d.kind, d.target, d.fromVersion, d.toVersion, d.decision, d.platformCommit, d.configHash, d.report === null || d.report === undefined ? null : JSON.stringify(d.report), d.approvedBy, d.reason, d.workflowId];
+  const [row] = await db.query<{ id: string | number }>(`insert into deployments (${COLUMNS.join(', ')}) values (${values.map((_, i) => `$${i + 1}`).join(', ')}) returning id`, values);
+  return Number(row?.id);
+}
+
 /** Deployment evidence: append-only rows, one per promotion decision or rollback. */
 export class DeploymentStore {
   constructor(private readonly db: SqlDatabase) {}
 
   async record(deployment: NewDeployment): Promise<number> {
-    const d = deployment;
-    const values = [d.kind, d.target, d.fromVersion, d.toVersion, d.decision, d.platformCommit, d.configHash, d.report === null || d.report === undefined ? null : JSON.stringify(d.report), d.approvedBy, d.reason, d.workflowId];
-    const [row] = await this.db.query<{ id: string | number }>(`insert into deployments (${COLUMNS.join(', ')}) values (${values.map((_, i) => `$${i + 1}`).join(', ')}) returning id`, values);
-    return Number(row?.id);
+    return insert(this.db, deployment);
+  }
+
+  /**
+   * Once per workflow run and kind: an activity retried after it wrote (its completion lost)
+   * finds the row there and adds none. Returns the row's id either way.
+   */
+  async recordOnce(deployment: NewDeployment & { workflowId: string }): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const [existing] = await tx.query<{ id: string | number }>('select id from deployments where kind = $1 and workflow_id = $2', [deployment.kind, deployment.workflowId]);
+      return existing ? Number(existing.id) : insert(tx, deployment);
+    });
   }
 
   /** Newest first, without the reports (read one for its report). */

@@ -9,6 +9,8 @@ export interface ReindexRunRecord {
   fromGeneration: number;
   toGeneration: number;
   workflowId: string;
+  /** The key that started the run (null: before this was recorded, or no key). */
+  requestedBy: string | null;
   stage: ReindexStage;
   paused: boolean;
   documentsTotal: number | null;
@@ -39,10 +41,10 @@ export interface RunProgressUpdate {
 export class ReindexRunStore {
   constructor(private readonly db: SqlDatabase) {}
 
-  async create(run: Pick<ReindexRunRecord, 'id' | 'tenantId' | 'collection' | 'kind' | 'fromGeneration' | 'toGeneration' | 'workflowId'>): Promise<void> {
+  async create(run: Pick<ReindexRunRecord, 'id' | 'tenantId' | 'collection' | 'kind' | 'fromGeneration' | 'toGeneration' | 'workflowId' | 'requestedBy'>): Promise<void> {
     await this.db.query(
-      `insert into reindex_runs (id, tenant_id, collection, kind, from_generation, to_generation, workflow_id, stage) values ($1, $2, $3, $4, $5, $6, $7, 'queued')`,
-      [run.id, run.tenantId, run.collection, run.kind, run.fromGeneration, run.toGeneration, run.workflowId],
+      `insert into reindex_runs (id, tenant_id, collection, kind, from_generation, to_generation, workflow_id, requested_by, stage) values ($1, $2, $3, $4, $5, $6, $7, $8, 'queued')`,
+      [run.id, run.tenantId, run.collection, run.kind, run.fromGeneration, run.toGeneration, run.workflowId, run.requestedBy],
     );
   }
 
@@ -70,6 +72,12 @@ export class ReindexRunStore {
 
   async get(tenantId: string, collection: string, id: string): Promise<ReindexRunRecord | null> {
     const [row] = await this.db.query<Record<string, unknown>>('select * from reindex_runs where tenant_id = $1 and collection = $2 and id = $3', [tenantId, collection, id]);
+    return row ? toRun(row) : null;
+  }
+
+  /** For the run itself, which knows only its id (the API reads through `get`, scoped to a tenant). */
+  async byId(id: string): Promise<ReindexRunRecord | null> {
+    const [row] = await this.db.query<Record<string, unknown>>('select * from reindex_runs where id = $1', [id]);
     return row ? toRun(row) : null;
   }
 
@@ -107,6 +115,7 @@ function toRun(row: Record<string, unknown>): ReindexRunRecord {
     fromGeneration: row.from_generation as number,
     toGeneration: row.to_generation as number,
     workflowId: row.workflow_id as string,
+    requestedBy: (row.requested_by as string | null) ?? null,
     stage: row.stage as ReindexStage,
     paused: row.paused as boolean,
     documentsTotal: (row.documents_total as number | null) ?? null,

@@ -10,8 +10,10 @@ import { loadConfig } from '../../lib/config';
 import { chunkDocument } from '../../lib/ingest/chunk';
 import { parseDocument } from '../../lib/ingest/parse';
 import type { IndexTarget } from '../../lib/ingest/types';
-import type { ReindexBatchResult } from '../../lib/reindex/types';
+import type { GateReport, ReindexBatchResult } from '../../lib/reindex/types';
 import { openPlatform, type Platform } from '../../lib/platform';
+import { DeploymentStore } from '../../lib/stores/deployment-store';
+import type { RunProgressUpdate } from '../../lib/stores/reindex-run-store';
 import { targetOf } from '../../lib/stores/generation-store';
 import type { CollectionRecord } from '../../lib/stores/metadata-store';
 
@@ -91,7 +93,7 @@ describe('re-index activities: points an interrupted attempt left behind, a targ
   });
 
   it('moves the run\'s progress per document, not per batch', async () => {
-    await platform.reindexRuns.create({ id: 'rx_progress', tenantId: TENANT, collection: 'docs', kind: 'reindex', fromGeneration: 1, toGeneration: target.generation, workflowId: 'reindex/test/progress' });
+    await platform.reindexRuns.create({ id: 'rx_progress', tenantId: TENANT, collection: 'docs', kind: 'reindex', fromGeneration: 1, toGeneration: target.generation, workflowId: 'reindex/test/progress', requestedBy: null });
     const ids = ['a.md', 'b.md', 'c.md'];
     for (const id of ids) {
       const bytes = new TextEncoder().encode(`# ${id}\n\n${`The ${id} page explains one thing at length. `.repeat(12)}`);
@@ -168,5 +170,31 @@ describe('re-index activities: points an interrupted attempt left behind, a targ
     assert.equal(await platform.generations.abandonBuild(to, 'cancelled', 'reindex'), true);
     await new MockActivityEnvironment({ attempt: 2 }).run(activities.abandonTarget, input, 'cancelled' as const);
     assert.equal(await points(), 0);
+  });
+
+  it('keeps a finished run as deployment evidence once: a swap, a rollback, a refused gate', async () => {
+    const deployments = new DeploymentStore(platform.db);
+    const activities = createReindexActivities({
+      metadata: platform.metadata, generations: platform.generations, runs: platform.reindexRuns, evalSets: platform.evalSets, blobs: platform.blobs,
+      index: platform.index, embedders: platform.embedders, embedBatchSize: 8, retainGenerations: 1, cpu: platform.cpu,
+      evidence: { deployments, platformCommit: 'abc123' },
+    });
+    const report: GateReport = { passed: true, reasons: [], documents: { expected: 1, present: 1, missing: [], wrongChunkCount: [] }, recall: null };
+    const runs: [string, 'reindex' | 'rollback', 'done' | 'gate_failed' | 'cancelled'][] = [['rx_ev_swap', 'reindex', 'done'], ['rx_ev_back', 'rollback', 'done'], ['rx_ev_gate', 'reindex', 'gate_failed'], ['rx_ev_cancel', 'reindex', 'cancelled']];
+    const env = new MockActivityEnvironment();
+    for (const [id, kind, stage] of runs) {
+      await platform.reindexRuns.create({ id, tenantId: TENANT, collection: 'docs', kind, fromGeneration: 1, toGeneration: target.generation, workflowId: `reindex/test/${id}`, requestedBy: 'key_ops' });
+      const update: RunProgressUpdate = { stage, report: { ...report, passed: stage === 'done' }, finished: true };
+      await env.run(activities.recordRun, id, update);
+    }
+    // A retried activity whose completion was lost: no second row.
+    const again: RunProgressUpdate = { stage: 'done', report, finished: true };
+    await env.run(activities.recordRun, 'rx_ev_swap', again);
+    const kept = await deployments.list({ kind: 'generation_swap', target: `${TENANT}/docs`, limit: 10 });
+    assert.deepEqual(kept.map((d) => [d.workflowId, d.decision]).reverse(), [['reindex/test/rx_ev_swap', 'promoted'], ['reindex/test/rx_ev_back', 'rolled_back'], ['reindex/test/rx_ev_gate', 'refused']], 'a cancelled run moved nothing');
+    const swap = await deployments.get(kept.at(-1)!.id);
+    assert.deepEqual([swap?.fromVersion, swap?.toVersion, swap?.approvedBy, swap?.platformCommit], ['1', String(target.generation), 'key_ops', 'abc123']);
+    assert.match(swap?.configHash ?? '', /^[0-9a-f]{64}$/);
+    assert.deepEqual(swap?.report, report);
   });
 });

@@ -121,6 +121,12 @@ describe('re-index: operate, cancel, gate', () => {
 
     const workflow = await stack.env.client.workflow.getHandle(final.workflowId).describe();
     assert.equal(workflow.status.name, 'FAILED', 'the Temporal UI shows the run as failed');
+    // The refused swap is deployment evidence; the cancelled run before it moved nothing.
+    const evidence = await stack.operator.get('/v1/deployments?kind=generation_swap&target=default/ref');
+    assert.deepEqual(evidence.body.deployments.map((d: any) => [d.decision, d.fromVersion, d.toVersion, d.workflowId]), [['refused', '1', '3', final.workflowId]], JSON.stringify(evidence.body));
+    const detail = await stack.operator.get(`/v1/deployments/${evidence.body.deployments[0].id}`);
+    assert.deepEqual(detail.body.report.reasons, final.report.reasons);
+    assert.ok(detail.body.approvedBy, 'the key that started the run');
   });
 
   it('tags ingestion and re-index runs with tenant, collection, generation and stage', async () => {
