@@ -131,4 +131,5 @@ if [ "${SKIP_LOCAL_CHAT_MODEL:-0}" != 1 ] && [ -n "${chat_models// /}" ] && [ "$
   python3 scripts/fetch-chat-models.py "$CACHE" $chat_models
 fi
 
-say "ready: Temporal CLI $TEMPORAL_BIN, embedding model $MODEL_DIR, local chat models: ${chat_models// /}"
+used_chat_models="$(echo $chat_models | tr ' ' '\n' | { grep -vx off || true; } | sort -u | paste -sd, -)"
+say "ready: Temporal CLI $TEMPORAL_BIN, embedding model $MODEL_DIR, local chat models: ${used_chat_models:-none}"
