@@ -130,7 +130,12 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   await app.register(auth, { mode: config.GATEWAY_AUTH, tenants: platform.tenants, failuresPerMinute: config.AUTH_FAILURES_PER_MINUTE });
   if (config.RATE_LIMITS === 'on') await app.register(rateLimits, { defaultPerMinute: config.RATE_LIMIT_PER_MINUTE, redis });
 
-  const admin = new AdminService(platform.tenants, platform.audit, config.chatModels.map((m) => m.name));
+  // Evidence names the code and the configuration that made a decision.
+  const deployments = new DeploymentService(new DeploymentStore(platform.db), {
+    platformCommit: platformCommit(),
+    configHash: createHash('sha256').update(JSON.stringify(answerSettings(config))).digest('hex'),
+  });
+  const admin = new AdminService(platform.tenants, platform.audit, config.chatModels.map((m) => m.name), deployments);
   const collections = new CollectionService(platform, temporal);
   const counters = redis
     ? new FallbackCounterStore(new RedisCounterStore(redis), new MemoryCounterStore(), (error) => app.log.warn({ err: error }, 'budgets counted in this instance while redis is unavailable'))
@@ -181,11 +186,6 @@ export async function buildApp({ platform, temporal: given, logger = false }: Ap
   await app.register(collectionRoutes, { prefix: '/v1', collections, reindex: new ReindexService(platform, temporal), admin });
   await app.register(queryRoutes, { prefix: '/v1', queries });
   await app.register(usageRoutes, { prefix: '/v1', usage: new UsageService(platform.usage, admin) });
-  // Evidence names the code and the configuration that made a decision.
-  const deployments = new DeploymentService(new DeploymentStore(platform.db), {
-    platformCommit: platformCommit(),
-    configHash: createHash('sha256').update(JSON.stringify(answerSettings(config))).digest('hex'),
-  });
   const promotions = new PromotionService(temporal, platform.prompts.store, platform.evalSets, deployments, {
     temporalUiUrl: config.TEMPORAL_UI_URL,
     topK: 8,

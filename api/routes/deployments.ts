@@ -10,11 +10,11 @@ const admin = { scopes: ['admin'] as const };
 const deploymentView = z.object({
   id: z.number().int(),
   at: z.string(),
-  kind: z.enum(['prompt_label', 'generation_swap']),
+  kind: z.enum(['prompt_label', 'generation_swap', 'model_routing']),
   target: z.string().describe('e.g. grounded-answer:production'),
   fromVersion: z.string().nullable(),
   toVersion: z.string(),
-  decision: z.enum(['promoted', 'refused', 'rolled_back']),
+  decision: z.enum(['promoted', 'refused', 'rolled_back', 'applied']),
   platformCommit: z.string(),
   configHash: z.string().describe("sha256 of the configuration answers depend on (models, routing, reranker, floor)"),
   approvedBy: z.string().nullable().describe('the key that asked for it'),
@@ -31,7 +31,7 @@ export const deploymentRoutes: FastifyPluginAsyncZod<{ deployments: DeploymentSe
       schema: {
         tags: ['deployments'],
         summary: 'Promotions (passed and refused) and rollbacks, newest first, without their reports (operators)',
-        querystring: z.object({ kind: z.enum(['prompt_label', 'generation_swap']).optional(), target: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
+        querystring: z.object({ kind: z.enum(['prompt_label', 'generation_swap', 'model_routing']).optional(), target: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(1000).default(100) }),
         response: { 200: z.object({ deployments: z.array(deploymentView) }), ...errors },
       },
     },

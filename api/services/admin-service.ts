@@ -3,6 +3,7 @@ import { PLATFORM_TENANT, tenantSettingsSchema, type Scope, type TenantSettings 
 import type { AuditCategory, AuditLog, AuditRecord } from '../../lib/stores/audit-log';
 import type { ApiKeyRecord, TenantRecord, TenantStore } from '../../lib/stores/tenant-store';
 import type { Caller } from '../plugins/auth';
+import type { DeploymentService } from './deployment-service';
 
 /** A partial change: only the sections given are replaced, field by field. */
 export interface SettingsChange {
@@ -24,6 +25,8 @@ export class AdminService {
     private readonly audit: AuditLog,
     /** The configured chat models: what an allow-list may name. */
     private readonly modelNames: readonly string[] = [],
+    /** Where a change to a tenant's model routing is kept as deployment evidence. */
+    private readonly deployments?: Pick<DeploymentService, 'record'>,
   ) {}
 
   async createTenant(caller: Caller, request: { id: string; name: string; settings?: SettingsChange }): Promise<TenantRecord> {
@@ -53,6 +56,11 @@ export class AdminService {
     const settings = change.settings ? mergeSettings(tenant.settings, change.settings) : undefined;
     const updated = (await this.tenants.update(tenantId, { name: change.name, settings })) as TenantRecord;
     await this.record(caller, tenantId, 'tenant_updated', tenantId, { ...(change.name !== undefined && { name: change.name }), ...(change.settings && { settings: change.settings }) });
+    const [before, after] = [JSON.stringify(tenant.settings.models), JSON.stringify(updated.settings.models)];
+    if (before !== after) {
+      // No evaluation gates it (yet): "applied" says so, beside the gated promotions.
+      await this.deployments?.record({ kind: 'model_routing', target: tenantId, fromVersion: before, toVersion: after, decision: 'applied', report: null, approvedBy: caller.principal.keyId ?? null, reason: null, workflowId: null });
+    }
     return updated;
   }
 

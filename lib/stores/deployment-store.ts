@@ -1,9 +1,10 @@
 import { isoTimestamp, type SqlDatabase, type SqlExecutor } from './sql';
 
-export type DeploymentDecision = 'promoted' | 'refused' | 'rolled_back';
+/** promoted / refused: by a gate; rolled_back; applied: a change no gate evaluates. */
+export type DeploymentDecision = 'promoted' | 'refused' | 'rolled_back' | 'applied';
 
-/** A prompt label moved to a version; a collection's live generation swapped (re-index or rollback). */
-export type DeploymentKind = 'prompt_label' | 'generation_swap';
+/** A prompt label moved to a version; a collection's live generation swapped (re-index or rollback); a tenant's model routing changed. */
+export type DeploymentKind = 'prompt_label' | 'generation_swap' | 'model_routing';
 
 export interface NewDeployment {
   kind: DeploymentKind;

@@ -61,6 +61,21 @@ describe('model registry and allow-lists end to end', () => {
     assert.equal(self.status, 403, "a tenant's own admin cannot widen its allow-list");
   });
 
+  it("keeps each change to a tenant's model routing as deployment evidence, and none for a refused one", async () => {
+    const evidence = async () => (await stack.operator.get('/v1/deployments?kind=model_routing&target=acme')).body.deployments;
+    assert.deepEqual(await evidence(), [], 'the 422 and 403 above changed nothing');
+    assert.equal((await stack.operator.send('PATCH', '/v1/admin/tenants/acme', { settings: { models: { allowed: ['secondary', 'primary'] } } })).status, 200);
+    assert.equal((await stack.operator.send('PATCH', '/v1/admin/tenants/acme', { settings: { budgets: { tokensPerMinute: 100_000 } } })).status, 200, 'not a routing change');
+    assert.equal((await stack.operator.send('PATCH', '/v1/admin/tenants/acme', { settings: { models: { allowed: ['secondary'] } } })).status, 200);
+    const kept = await evidence();
+    assert.deepEqual(kept.map((d: any) => d.decision), ['applied', 'applied'], JSON.stringify(kept));
+    const [back, widened] = kept;
+    assert.deepEqual(JSON.parse(widened.toVersion).allowed, ['secondary', 'primary']);
+    assert.deepEqual(JSON.parse(widened.fromVersion).allowed, ['secondary']);
+    assert.deepEqual(JSON.parse(back.toVersion).allowed, ['secondary']);
+    assert.ok(widened.approvedBy && widened.platformCommit && widened.configHash);
+  });
+
   it('lists the models with measured latency, and what the caller may use', async () => {
     for (let i = 0; i < 3; i++) assert.equal((await ask(stack.api)).body.model.provider, 'primary', 'the default tenant may use every model');
     const listed = await acme.get('/v1/models');
