@@ -14,8 +14,8 @@ const HISTORIES = join(__dirname, 'histories');
 describe('workflows replay recorded histories', () => {
   const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
 
-  it('has histories of a ready and a failed ingestion, a retrieval, an answer, a re-index and one of its batches', () => {
-    for (const kind of ['ingest-ready', 'ingest-failed', 'retrieve', 'answer', 'reindex-v', 'reindex-batch']) assert.ok(files.some((f) => f.startsWith(kind)), `${kind} in ${files.join(', ')}`);
+  it('has histories of a ready and a failed ingestion, a retrieval, an answer, a re-index and one of its batches, an evaluation', () => {
+    for (const kind of ['ingest-ready', 'ingest-failed', 'retrieve', 'answer', 'reindex-v', 'reindex-batch', 'evaluate']) assert.ok(files.some((f) => f.startsWith(kind)), `${kind} in ${files.join(', ')}`);
   });
 
   it('replays every one without nondeterminism', async () => {
