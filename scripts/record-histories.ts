@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { realPdfs } from '../test/helpers/fixtures';
+import { shippedPromptWith } from '../test/helpers/prompts';
 import { startStack } from '../test/helpers/stack';
 import { temporalBinary, waitFor } from '../test/helpers/temporal';
 
@@ -60,8 +61,7 @@ async function promotion(stack: Awaited<ReturnType<typeof startStack>>): Promise
     { question: 'What is the dress code for the gala?', relevantDocumentIds: [] },
   ];
   await stack.api.putJson('/v1/collections/replay/eval-set', { questions });
-  const shipped = readFileSync(join(__dirname, '..', 'prompts', 'grounded-answer', 'v1.md'), 'utf8');
-  const created = await stack.operator.postJson('/v1/prompts/grounded-answer/versions', { content: shipped.replace('You answer questions', 'Be brief. You answer questions') });
+  const created = await stack.operator.postJson('/v1/prompts/grounded-answer/versions', { content: shippedPromptWith('Be brief.') });
   await stack.operator.putJson('/v1/prompts/grounded-answer/labels/replay', { version: 1 });
   const promoted = await stack.operator.postJson('/v1/prompts/grounded-answer/labels/replay/promotions', { version: created.body.version, evalSet: { tenantId: 'default', collection: 'replay' } });
   const workflowId = promoted.body.workflowId ?? promoted.body.error?.details?.workflowId;

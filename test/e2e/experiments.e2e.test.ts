@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PROMPTS_DIR } from '../../lib/prompts/prompt-registry';
 import { FakeOpenAiServer, groundedReply } from '../helpers/fake-openai-server';
+import { shippedPromptWith } from '../helpers/prompts';
 import { apiClient, ingestPolicies, issueKey, startStack, type ApiClient, type Stack } from '../helpers/stack';
 
 const QUESTION = 'How many days do customers have to return an item?';
 const ANSWERS = 200;
-const canaryPrompt = readFileSync(join(PROMPTS_DIR, 'grounded-answer', 'v1.md'), 'utf8').replace('You answer questions', 'CANARY. You answer questions');
+const canaryPrompt = shippedPromptWith('CANARY.');
 
 /**
  * An A/B experiment over the real stack: a 50/50 split between the production prompt on the

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PROMPTS_DIR } from '../../lib/prompts/prompt-registry';
 import { FakeOpenAiServer, groundedReply } from '../helpers/fake-openai-server';
+import { shippedPromptWith } from '../helpers/prompts';
 import { apiClient, ingestPolicies, issueKey, startStack, type ApiClient, type Stack } from '../helpers/stack';
 
-const shipped = readFileSync(join(PROMPTS_DIR, 'grounded-answer', 'v1.md'), 'utf8');
-const briefer = shipped.replace('You answer questions', 'Be brief. You answer questions');
+const briefer = shippedPromptWith('Be brief.');
 /** A deliberately worse version: it tells the model to decline everything. */
-const worse = shipped.replace('You answer questions', 'NEVER ANSWER: reply {"found": false, "citations": [], "answer": ""} whatever the sources say. You answer questions');
+const worse = shippedPromptWith('NEVER ANSWER: reply {"found": false, "citations": [], "answer": ""} whatever the sources say.');
 
 /**
  * A model that does what its system prompt says, as a real one would: it declines when told to,

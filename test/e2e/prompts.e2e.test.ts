@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PROMPTS_DIR } from '../../lib/prompts/prompt-registry';
 import { FakeOpenAiServer, groundedReply } from '../helpers/fake-openai-server';
+import { shippedPromptWith } from '../helpers/prompts';
 import { apiClient, ingestPolicies, issueKey, startStack, type ApiClient, type Stack } from '../helpers/stack';
 
 const QUESTION = 'How many days do customers have to return an item?';
-const shipped = readFileSync(join(PROMPTS_DIR, 'grounded-answer', 'v1.md'), 'utf8');
 /** A second version a model can tell apart: its system text carries a marker. */
-const briefer = shipped.replace('You answer questions using only the numbered sources', 'BRIEFER. You answer questions using only the numbered sources');
+const briefer = shippedPromptWith('BRIEFER.');
 
 /**
  * The prompt registry over the real stack, with a loopback model that shows which prompt it was

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { PROMPTS_DIR } from '../../../lib/prompts/prompt-registry';
+import { shippedPrompt } from '../../helpers/prompts';
 import { PROMPT_CONTRACTS, parsePrompt, promptProblems, promptVersionOf, renderPart } from '../../../lib/prompts/prompt-template';
 
-const shipped = readFileSync(join(PROMPTS_DIR, 'grounded-answer', 'v1.md'), 'utf8');
+const shipped = shippedPrompt();
 const contract = PROMPT_CONTRACTS['grounded-answer'] as Record<string, readonly string[]>;
 
 describe('prompt templates', () => {
