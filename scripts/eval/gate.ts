@@ -1,16 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { ConfigurationReport, GateReport } from '../../lib/eval/gate';
+import { ANSWER_PROMPT } from '../../lib/prompts/prompt-ref';
+import { shippedPromptWith } from '../../test/helpers/prompts';
 import type { ApiClient } from '../../test/helpers/stack';
-
-/** A labeled question of the repo's eval set, as `scripts/eval/questions/*.json` hold it. */
-export interface RepoQuestion {
-  question: string;
-  answerable: boolean;
-  document?: string;
-  also?: { document: string }[];
-}
-
-const PROMPT = 'grounded-answer';
+import { evidenceOf, type LabeledQuestion } from './labels';
 
 /**
  * The candidate the pipeline is run with: a prompt file (`--candidate=path`), else the shipped
@@ -19,9 +12,8 @@ const PROMPT = 'grounded-answer';
  * sees, and what a prompt change must not lose.
  */
 export async function createCandidate(operator: ApiClient, path: string | undefined): Promise<number> {
-  const shipped = readFileSync('prompts/grounded-answer/v1.md', 'utf8');
-  const content = path ? readFileSync(path, 'utf8') : shipped.replace('You answer questions', 'Be brief. You answer questions');
-  const created = await operator.postJson(`/v1/prompts/${PROMPT}/versions`, { content, note: 'eval pipeline candidate' });
+  const content = path ? readFileSync(path, 'utf8') : shippedPromptWith('Be brief.');
+  const created = await operator.postJson(`/v1/prompts/${ANSWER_PROMPT}/versions`, { content, note: 'eval pipeline candidate' });
   if (created.status !== 201 && created.status !== 200) throw new Error(`the candidate prompt was refused: ${JSON.stringify(created.body)}`);
   return created.body.version as number;
 }
@@ -32,16 +24,16 @@ export async function createCandidate(operator: ApiClient, path: string | undefi
  * question labels no document), and a label of its own goes from the production version to
  * the candidate. Returns the gate's report, passed or refused.
  */
-export async function gateCorpus(api: ApiClient, operator: ApiClient, corpus: string, questions: RepoQuestion[], candidate: number): Promise<GateReport> {
-  const evalSet = questions.map((q) => ({ question: q.question, relevantDocumentIds: q.answerable ? [...new Set([q.document as string, ...(q.also ?? []).map((a) => a.document)])] : [] }));
+export async function gateCorpus(api: ApiClient, operator: ApiClient, corpus: string, questions: LabeledQuestion[], candidate: number): Promise<GateReport> {
+  const evalSet = questions.map((q) => ({ question: q.question, relevantDocumentIds: [...new Set(evidenceOf(q).map((e) => e.document))] }));
   const stored = await api.putJson(`/v1/collections/${corpus}/eval-set`, { questions: evalSet });
   if (stored.status !== 200) throw new Error(`the eval set of ${corpus} was refused: ${JSON.stringify(stored.body)}`);
-  const labels = (await operator.get(`/v1/prompts/${PROMPT}`)).body.labels as { label: string; version: number }[];
+  const labels = (await operator.get(`/v1/prompts/${ANSWER_PROMPT}`)).body.labels as { label: string; version: number }[];
   const production = labels.find((l) => l.label === 'production')?.version as number;
   const label = `eval-${corpus}`;
-  const moved = await operator.putJson(`/v1/prompts/${PROMPT}/labels/${label}`, { version: production, reason: 'eval pipeline baseline' });
+  const moved = await operator.putJson(`/v1/prompts/${ANSWER_PROMPT}/labels/${label}`, { version: production, reason: 'eval pipeline baseline' });
   if (moved.status !== 200) throw new Error(`label ${label} did not move: ${JSON.stringify(moved.body)}`);
-  const promotion = await operator.postJson(`/v1/prompts/${PROMPT}/labels/${label}/promotions`, { version: candidate, evalSet: { tenantId: 'default', collection: corpus }, reason: 'npm run eval -- --gate' });
+  const promotion = await operator.postJson(`/v1/prompts/${ANSWER_PROMPT}/labels/${label}/promotions`, { version: candidate, evalSet: { tenantId: 'default', collection: corpus }, reason: 'npm run eval -- --gate' });
   if (promotion.status === 200) return promotion.body.report as GateReport;
   if (promotion.status === 409 && promotion.body.error.code === 'promotion_refused') return promotion.body.error.details.report as GateReport;
   throw new Error(`the promotion on ${corpus} answered ${promotion.status}: ${JSON.stringify(promotion.body)}`);

@@ -13,23 +13,9 @@ import { EvidenceReranker } from '../../lib/rerank/evidence-reranker';
 import { startStack, type ApiClient } from '../../test/helpers/stack';
 import { loadCorpora, type EvalCorpus } from './corpora';
 import { createCandidate, gateCorpus, printGateReports } from './gate';
+import { evidenceOf, type LabeledQuestion } from './labels';
 import { EmbeddingCache, seedCollection } from './seed';
 import type { GateReport } from '../../lib/eval/gate';
-
-interface LabeledQuestion {
-  question: string;
-  answerable: boolean;
-  document?: string;
-  evidence?: string;
-  /** Other places that state the same answer, where the corpus repeats itself. */
-  also?: { document: string; evidence: string }[];
-}
-
-/** Every labeled place that answers the question. */
-function evidenceOf(labeled: LabeledQuestion): { document: string; evidence: string }[] {
-  if (!labeled.answerable) return [];
-  return [{ document: labeled.document as string, evidence: labeled.evidence as string }, ...(labeled.also ?? [])];
-}
 
 interface Outcome {
   corpus: string;
